@@ -1,0 +1,601 @@
+//! Settings: `palin.yml`, `PALIN_*` environment variables and command-line overrides, merged and
+//! validated into one [`Config`]. Ansible runs an inventory with `--list` only, so the file and the
+//! environment are the real interface; every setting and variable is named here once.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Path of the config file (`palin.yml`); takes precedence over the files found by convention.
+pub const ENV_CONFIG: &str = "PALIN_CONFIG";
+/// State sources separated by `:` (paths, `-` for stdin, `s3://bucket/key`); replaces `terraform.states`.
+pub const ENV_TFSTATE: &str = "PALIN_TFSTATE";
+/// Comma-separated names of sensitive outputs and secret attributes to include in the inventory.
+pub const ENV_REVEAL: &str = "PALIN_REVEAL";
+/// Terraform's own workspace selector, honoured for the default local state and for S3 keys.
+pub const ENV_TF_WORKSPACE: &str = "TF_WORKSPACE";
+/// Terraform's data directory (default `.terraform`), where `environment` names the selected workspace.
+pub const ENV_TF_DATA_DIR: &str = "TF_DATA_DIR";
+/// The config file name looked for in the current directory and next to the binary.
+pub const CONFIG_FILE_NAME: &str = "palin.yml";
+
+/// Where one Terraform state comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateSource {
+    /// A local v4 state or `terraform show -json` file.
+    File(PathBuf),
+    /// A state document on standard input.
+    Stdin,
+    /// A command that prints a state (e.g. `terraform state pull`).
+    Command { argv: Vec<String>, dir: Option<PathBuf> },
+    /// An object of Terraform's S3 backend.
+    S3(S3Location),
+}
+
+impl fmt::Display for StateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateSource::File(p) => write!(f, "{}", p.display()),
+            StateSource::Stdin => f.write_str("<stdin>"),
+            StateSource::Command { argv, .. } => write!(f, "from command `{}`", argv.join(" ")),
+            StateSource::S3(s3) => write!(f, "s3://{}/{}", s3.bucket, s3.object_key()),
+        }
+    }
+}
+
+/// An S3 backend location, with Terraform's workspace rule.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+    pub region: Option<String>,
+    pub workspace: String,
+    pub workspace_key_prefix: String,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl S3Location {
+    /// The object key: `key` for the default workspace, else `<workspace_key_prefix>/<workspace>/<key>`.
+    pub fn object_key(&self) -> String {
+        if self.workspace == "default" {
+            self.key.clone()
+        } else {
+            format!("{}/{}/{}", self.workspace_key_prefix, self.workspace, self.key)
+        }
+    }
+}
+
+/// An instance attribute usable as a host name or as `ansible_host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAttr {
+    Tag(String),
+    InstanceId,
+    Eip,
+    PublicIp,
+    PrivateIp,
+    PublicDns,
+    PrivateDns,
+}
+
+impl HostAttr {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "instance-id" => HostAttr::InstanceId,
+            "eip" | "elastic-ip" => HostAttr::Eip,
+            "ip-address" | "public-ip-address" => HostAttr::PublicIp,
+            "private-ip-address" => HostAttr::PrivateIp,
+            "dns-name" | "public-dns-name" => HostAttr::PublicDns,
+            "private-dns-name" => HostAttr::PrivateDns,
+            _ => HostAttr::Tag(s.strip_prefix("tag:").filter(|k| !k.is_empty())?.to_owned()),
+        })
+    }
+
+    /// Whether the address is only reachable inside the VPC (so a bastion is needed from outside).
+    pub fn is_private(&self) -> bool {
+        matches!(self, HostAttr::PrivateIp | HostAttr::PrivateDns)
+    }
+}
+
+/// Which tags become `tag_<key>_<value>` groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagGroups {
+    /// Every tag except `Name` (one group per host would only cost Ansible time).
+    AllButName,
+    /// Only these tag keys.
+    Only(Vec<String>),
+}
+
+/// How a bastion is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BastionRule {
+    /// No bastion: never add a ProxyJump.
+    Off,
+    /// The instance carrying this tag (default `Role=bastion`), if any.
+    Tag { key: String, value: String },
+    /// The host of this inventory name (must exist).
+    Host(String),
+}
+
+/// How Ansible connects to EC2 hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// SSH, through the bastion for hosts reached at a private address.
+    Ssh { bastion: BastionRule, bastion_user: Option<String> },
+    /// AWS Systems Manager Session Manager (`community.aws.aws_ssm`).
+    Ssm { bucket: Option<String> },
+}
+
+/// The validated configuration of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the settings came from, for messages.
+    pub origin: String,
+    pub states: Vec<StateSource>,
+    /// True when `states` is the conventional `./terraform.tfstate` (a missing file gets a friendlier error).
+    pub default_state: bool,
+    pub outputs: bool,
+    pub outputs_prefix: String,
+    pub hostnames: Vec<HostAttr>,
+    pub ansible_host: Vec<HostAttr>,
+    pub tag_groups: TagGroups,
+    pub endpoint_hosts: bool,
+    pub reveal: BTreeSet<String>,
+    pub connection: Connection,
+    /// `(group, user)` pairs: a host gets the user of the first group it belongs to.
+    pub users: Vec<(String, String)>,
+}
+
+/// Values given on the command line, which win over the environment and the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub tfstate: Vec<String>,
+    pub reveal: Vec<String>,
+}
+
+/// The process context a configuration is resolved in (injected so that tests need no globals).
+pub struct Context<'a> {
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub cwd: PathBuf,
+    pub exe_dir: Option<PathBuf>,
+}
+
+impl fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("cwd", &self.cwd).field("exe_dir", &self.exe_dir).finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    terraform: TerraformSection,
+    #[serde(default)]
+    hostnames: Option<Vec<String>>,
+    #[serde(default)]
+    ansible_host: Option<Vec<String>>,
+    #[serde(default)]
+    tag_groups: Option<Vec<String>>,
+    #[serde(default)]
+    endpoint_hosts: bool,
+    #[serde(default)]
+    reveal: Vec<String>,
+    #[serde(default)]
+    connection: ConnectionSection,
+    #[serde(default)]
+    ansible_user: Option<serde_yaml_ng::Mapping>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TerraformSection {
+    #[serde(default)]
+    states: Option<Vec<StateEntry>>,
+    #[serde(default)]
+    outputs: Option<bool>,
+    #[serde(default)]
+    outputs_prefix: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateEntry {
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    dir: Option<String>,
+    #[serde(default)]
+    s3: Option<S3Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3Entry {
+    bucket: String,
+    key: String,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    workspace: Option<String>,
+    #[serde(default)]
+    workspace_key_prefix: Option<String>,
+    #[serde(default)]
+    endpoint_url: Option<String>,
+    #[serde(default)]
+    profile: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConnectionSection {
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    bastion: Option<BastionEntry>,
+    #[serde(default)]
+    ssm_bucket: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BastionEntry {
+    Enabled(bool),
+    Spec(BastionSpec),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BastionSpec {
+    #[serde(default)]
+    tag: Option<String>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+/// Find and read the config file, merge the environment and the overrides, validate.
+pub fn load(overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
+    let env = |name: &str| (ctx.env)(name).filter(|v| !v.is_empty());
+    let path = match (&overrides.config, env(ENV_CONFIG)) {
+        (Some(p), _) => Some(absolute(&ctx.cwd, p)),
+        (None, Some(p)) => Some(absolute(&ctx.cwd, Path::new(&p))),
+        (None, None) => [Some(ctx.cwd.clone()), ctx.exe_dir.clone()]
+            .into_iter()
+            .flatten()
+            .map(|d| d.join(CONFIG_FILE_NAME))
+            .find(|p| p.is_file()),
+    };
+    let (file, origin, base) = match &path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Error::config(p.display().to_string(), format!("cannot read it: {}", io_reason(&e))))?;
+            let file: FileConfig = if text.trim().is_empty() {
+                FileConfig::default()
+            } else {
+                serde_yaml_ng::from_str(&text).map_err(|e| Error::config(p.display().to_string(), one_line(&e.to_string())))?
+            };
+            let base = p.parent().map_or_else(|| ctx.cwd.clone(), Path::to_path_buf);
+            (file, p.display().to_string(), base)
+        }
+        None => (FileConfig::default(), "environment".to_owned(), ctx.cwd.clone()),
+    };
+    build(file, origin, &base, overrides, ctx)
+}
+
+fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
+    let env = |name: &str| (ctx.env)(name).filter(|v| !v.is_empty());
+    let bad = |message: String| Error::config(origin.clone(), message);
+    match file.source.as_deref() {
+        None | Some("terraform") => {}
+        Some(other) => return Err(bad(format!("source: unknown source {other:?} (this version supports: terraform)"))),
+    }
+    let workspace = env(ENV_TF_WORKSPACE);
+
+    let env_states = if overrides.tfstate.is_empty() {
+        env(ENV_TFSTATE).map(|v| split_sources(&v)).unwrap_or_default()
+    } else {
+        overrides.tfstate.clone()
+    };
+    let (states, default_state) = if !env_states.is_empty() {
+        let states = env_states.iter().map(|s| parse_source_uri(s, &ctx.cwd, workspace.as_deref())).collect::<Result<Vec<_>, String>>();
+        (states.map_err(|m| Error::config(ENV_TFSTATE, m))?, false)
+    } else if let Some(entries) = file.terraform.states {
+        if entries.is_empty() {
+            return Err(bad("terraform.states: the list is empty".into()));
+        }
+        let states = entries.into_iter().enumerate().map(|(i, e)| {
+            state_entry(e, base, workspace.as_deref()).map_err(|m| bad(format!("terraform.states[{i}]: {m}")))
+        });
+        (states.collect::<Result<Vec<_>>>()?, false)
+    } else {
+        (vec![StateSource::File(default_local_state(ctx, workspace.as_deref()))], true)
+    };
+
+    let attrs = |field: &str, values: Option<Vec<String>>, default: &[&str]| -> Result<Vec<HostAttr>> {
+        let values = values.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect());
+        if values.is_empty() {
+            return Err(bad(format!("{field}: the list is empty")));
+        }
+        values
+            .iter()
+            .map(|v| {
+                HostAttr::parse(v).ok_or_else(|| {
+                    bad(format!(
+                        "{field}: unknown entry {v:?} (expected tag:<Key>, instance-id, eip, ip-address, private-ip-address, dns-name or private-dns-name)"
+                    ))
+                })
+            })
+            .collect()
+    };
+    let hostnames = attrs("hostnames", file.hostnames, &["tag:Name", "instance-id"])?;
+    let ansible_host = attrs("ansible_host", file.ansible_host, &["eip", "ip-address", "private-ip-address"])?;
+
+    let connection = match file.connection.mode.as_deref().unwrap_or("ssh") {
+        "ssh" => {
+            let (bastion, bastion_user) = match file.connection.bastion {
+                None | Some(BastionEntry::Enabled(true)) => (default_bastion(), None),
+                Some(BastionEntry::Enabled(false)) => (BastionRule::Off, None),
+                Some(BastionEntry::Spec(spec)) => {
+                    let rule = match (spec.tag, spec.host) {
+                        (Some(_), Some(_)) => return Err(bad("connection.bastion: give either tag or host, not both".into())),
+                        (None, Some(host)) => BastionRule::Host(host),
+                        (Some(tag), None) => {
+                            let (key, value) = tag.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| {
+                                bad(format!("connection.bastion.tag: expected Key=Value, found {tag:?}"))
+                            })?;
+                            BastionRule::Tag { key: key.to_owned(), value: value.to_owned() }
+                        }
+                        (None, None) => default_bastion(),
+                    };
+                    (rule, spec.user)
+                }
+            };
+            if file.connection.ssm_bucket.is_some() {
+                return Err(bad("connection.ssm_bucket: only used with mode: ssm".into()));
+            }
+            Connection::Ssh { bastion, bastion_user }
+        }
+        "ssm" => {
+            if file.connection.bastion.is_some() {
+                return Err(bad("connection.bastion: not used with mode: ssm (Session Manager needs no bastion)".into()));
+            }
+            Connection::Ssm { bucket: file.connection.ssm_bucket }
+        }
+        other => return Err(bad(format!("connection.mode: unknown mode {other:?} (expected ssh or ssm)"))),
+    };
+
+    let mut users = Vec::new();
+    for (group, user) in file.ansible_user.unwrap_or_default() {
+        match (group, user) {
+            (serde_yaml_ng::Value::String(g), serde_yaml_ng::Value::String(u)) => users.push((g, u)),
+            _ => return Err(bad("ansible_user: expected a mapping of group name to user name".into())),
+        }
+    }
+
+    let mut reveal: BTreeSet<String> = file.reveal.into_iter().collect();
+    reveal.extend(env(ENV_REVEAL).iter().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
+    reveal.extend(overrides.reveal.iter().cloned());
+
+    Ok(Config {
+        origin,
+        states,
+        default_state,
+        outputs: file.terraform.outputs.unwrap_or(true),
+        outputs_prefix: file.terraform.outputs_prefix.unwrap_or_default(),
+        hostnames,
+        ansible_host,
+        tag_groups: file.tag_groups.map_or(TagGroups::AllButName, TagGroups::Only),
+        endpoint_hosts: file.endpoint_hosts,
+        reveal,
+        connection,
+        users,
+    })
+}
+
+fn default_bastion() -> BastionRule {
+    BastionRule::Tag { key: "Role".into(), value: "bastion".into() }
+}
+
+/// `./terraform.tfstate`, or `terraform.tfstate.d/<ws>/terraform.tfstate` when a non-default
+/// workspace is selected (by `TF_WORKSPACE` or `<TF_DATA_DIR>/environment`), as Terraform reads it.
+fn default_local_state(ctx: &Context<'_>, workspace: Option<&str>) -> PathBuf {
+    let selected = workspace.map(str::to_owned).or_else(|| {
+        let data_dir = (ctx.env)(ENV_TF_DATA_DIR).filter(|d| !d.is_empty()).unwrap_or_else(|| ".terraform".into());
+        let text = std::fs::read_to_string(absolute(&ctx.cwd, Path::new(&data_dir)).join("environment")).ok()?;
+        Some(text.trim().to_owned()).filter(|w| !w.is_empty())
+    });
+    match selected.as_deref() {
+        None | Some("default") => ctx.cwd.join("terraform.tfstate"),
+        Some(ws) => ctx.cwd.join("terraform.tfstate.d").join(ws).join("terraform.tfstate"),
+    }
+}
+
+/// Split `PALIN_TFSTATE` on `:`, keeping `s3://…` URIs whole.
+fn split_sources(value: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut parts = value.split(':').peekable();
+    while let Some(part) = parts.next() {
+        if part == "s3" && parts.peek().is_some_and(|next| next.starts_with("//")) {
+            out.push(format!("s3:{}", parts.next().unwrap_or_default()));
+        } else if !part.is_empty() {
+            out.push(part.to_owned());
+        }
+    }
+    out
+}
+
+fn parse_source_uri(s: &str, cwd: &Path, workspace: Option<&str>) -> Result<StateSource, String> {
+    if s == "-" {
+        return Ok(StateSource::Stdin);
+    }
+    if let Some(rest) = s.strip_prefix("s3://") {
+        let (bucket, key) = rest
+            .split_once('/')
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| format!("{s:?}: expected s3://<bucket>/<key>"))?;
+        return Ok(StateSource::S3(S3Location {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            workspace: workspace.unwrap_or("default").to_owned(),
+            workspace_key_prefix: "env:".to_owned(),
+            ..S3Location::default()
+        }));
+    }
+    Ok(StateSource::File(absolute(cwd, Path::new(s))))
+}
+
+fn state_entry(e: StateEntry, base: &Path, workspace: Option<&str>) -> Result<StateSource, String> {
+    let given = usize::from(e.path.is_some()) + usize::from(e.command.is_some()) + usize::from(e.s3.is_some());
+    if given != 1 {
+        return Err("give exactly one of path, command or s3".into());
+    }
+    if e.dir.is_some() && e.command.is_none() {
+        return Err("dir is only used with command".into());
+    }
+    if let Some(path) = e.path {
+        return Ok(if path == "-" { StateSource::Stdin } else { StateSource::File(absolute(base, Path::new(&path))) });
+    }
+    if let Some(argv) = e.command {
+        if argv.first().is_none_or(String::is_empty) {
+            return Err("command: the list is empty".into());
+        }
+        let dir = Some(e.dir.map_or_else(|| base.to_path_buf(), |d| absolute(base, Path::new(&d))));
+        return Ok(StateSource::Command { argv, dir });
+    }
+    let s3 = e.s3.ok_or("give exactly one of path, command or s3")?;
+    if s3.bucket.is_empty() || s3.key.is_empty() {
+        return Err("s3: bucket and key must not be empty".into());
+    }
+    Ok(StateSource::S3(S3Location {
+        bucket: s3.bucket,
+        key: s3.key,
+        region: s3.region,
+        workspace: s3.workspace.or_else(|| workspace.map(str::to_owned)).unwrap_or_else(|| "default".into()),
+        workspace_key_prefix: s3.workspace_key_prefix.unwrap_or_else(|| "env:".into()),
+        endpoint_url: s3.endpoint_url,
+        profile: s3.profile,
+    }))
+}
+
+fn absolute(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+}
+
+/// An I/O error's reason without the OS error number noise.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Collapse a possibly multi-line message into one line (Ansible shows one stderr line).
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load_with(yaml: Option<&str>, vars: &[(&str, &str)]) -> Result<Config> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if let Some(y) = yaml {
+            std::fs::write(dir.path().join(CONFIG_FILE_NAME), y).expect("write");
+        }
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let env = move |k: &str| vars.get(k).cloned();
+        let ctx = Context { env: &env, cwd: dir.path().to_path_buf(), exe_dir: None };
+        let mut cfg = load(&Overrides::default(), &ctx)?;
+        // Make paths comparable across runs.
+        for s in &mut cfg.states {
+            if let StateSource::File(p) = s {
+                *p = p.strip_prefix(dir.path()).map_or_else(|_| p.clone(), Path::to_path_buf);
+            }
+            if let StateSource::Command { dir: Some(d), .. } = s {
+                *d = d.strip_prefix(dir.path()).map_or_else(|_| d.clone(), Path::to_path_buf);
+            }
+        }
+        cfg.origin = cfg.origin.replace(&dir.path().display().to_string(), "<dir>");
+        Ok(cfg)
+    }
+
+    #[test]
+    fn no_config_reads_terraform_tfstate_with_defaults() {
+        let cfg = load_with(None, &[]).expect("loads");
+        assert_eq!(cfg.states, [StateSource::File("terraform.tfstate".into())]);
+        assert!(cfg.default_state);
+        assert_eq!(cfg.hostnames, [HostAttr::Tag("Name".into()), HostAttr::InstanceId]);
+        assert_eq!(cfg.ansible_host, [HostAttr::Eip, HostAttr::PublicIp, HostAttr::PrivateIp]);
+        assert_eq!(cfg.tag_groups, TagGroups::AllButName);
+        assert!(matches!(cfg.connection, Connection::Ssh { bastion: BastionRule::Tag { .. }, .. }));
+    }
+
+    #[test]
+    fn tf_workspace_selects_the_workspace_state() {
+        let cfg = load_with(None, &[("TF_WORKSPACE", "staging")]).expect("loads");
+        assert_eq!(cfg.states, [StateSource::File("terraform.tfstate.d/staging/terraform.tfstate".into())]);
+    }
+
+    #[test]
+    fn palin_tfstate_splits_paths_and_keeps_s3_uris() {
+        let cfg = load_with(Some("terraform: {states: [{path: x}]}"), &[("PALIN_TFSTATE", "a.tfstate:s3://b/k/t.tfstate:-"), ("TF_WORKSPACE", "w")]).expect("loads");
+        assert_eq!(cfg.states.len(), 3);
+        assert_eq!(cfg.states[0], StateSource::File("a.tfstate".into()));
+        let StateSource::S3(s3) = &cfg.states[1] else { panic!("s3 expected") };
+        assert_eq!((s3.bucket.as_str(), s3.object_key()), ("b", "env:/w/k/t.tfstate".to_owned()));
+        assert_eq!(cfg.states[2], StateSource::Stdin);
+    }
+
+    #[test]
+    fn file_settings_are_read_and_validated() {
+        let cfg = load_with(
+            Some(
+                "terraform:\n  states:\n    - path: infra/terraform.tfstate\n    - command: [terraform, state, pull]\n      dir: infra\n    - s3: {bucket: b, key: k, region: eu-west-1}\n  outputs_prefix: tf_\nhostnames: [tag:Name, private-ip-address]\ntag_groups: [Role]\nreveal: [db_password]\nconnection: {bastion: {host: jump, user: admin}}\nansible_user: {tag_Role_web: ubuntu, all: ec2-user}\n",
+            ),
+            &[("PALIN_REVEAL", "auth_token, x")],
+        )
+        .expect("loads");
+        assert_eq!(cfg.states[0], StateSource::File("infra/terraform.tfstate".into()));
+        assert_eq!(cfg.states[1], StateSource::Command { argv: vec!["terraform".into(), "state".into(), "pull".into()], dir: Some("infra".into()) });
+        assert_eq!(cfg.outputs_prefix, "tf_");
+        assert_eq!(cfg.tag_groups, TagGroups::Only(vec!["Role".into()]));
+        assert_eq!(cfg.reveal.iter().map(String::as_str).collect::<Vec<_>>(), ["auth_token", "db_password", "x"]);
+        assert_eq!(cfg.connection, Connection::Ssh { bastion: BastionRule::Host("jump".into()), bastion_user: Some("admin".into()) });
+        assert_eq!(cfg.users, [("tag_Role_web".to_owned(), "ubuntu".to_owned()), ("all".to_owned(), "ec2-user".to_owned())]);
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting() {
+        let err = |y: &str| load_with(Some(y), &[]).expect_err("must fail").to_string();
+        assert!(err("hostname: [x]").contains("unknown field `hostname`"));
+        assert!(err("hostnames: [\"tag:\"]").contains("hostnames: unknown entry"));
+        assert!(err("connection: {mode: telnet}").contains("connection.mode"));
+        assert!(err("terraform: {states: [{path: a, command: [b]}]}").contains("terraform.states[0]: give exactly one"));
+        assert!(err("terraform: {states: []}").contains("empty"));
+        assert!(err("source: pulumi").contains("unknown source"));
+        assert!(err("connection: {bastion: {tag: Role}}").contains("Key=Value"));
+        let syntax = err("hostnames: [\n");
+        assert!(syntax.starts_with("config /") && syntax.contains("/palin.yml: "), "{syntax}");
+    }
+
+    #[test]
+    fn missing_explicit_config_is_an_error() {
+        let err = load_with(None, &[("PALIN_CONFIG", "/nonexistent/palin.yml")]).expect_err("must fail").to_string();
+        assert_eq!(err, "config /nonexistent/palin.yml: cannot read it: no such file");
+    }
+}

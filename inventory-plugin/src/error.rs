@@ -1,0 +1,59 @@
+//! The library's error type: every failure palin-inventory can report, each naming what failed and why.
+
+use std::path::PathBuf;
+
+/// Everything that can stop palin-inventory from producing an inventory.
+///
+/// Each variant's message is written to be printed as the single stderr line Ansible shows,
+/// so it names the input (file, bucket/key, command, setting) and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file or a setting is wrong.
+    #[error("config {origin}: {message}")]
+    Config { origin: String, message: String },
+
+    /// A state source could not be read (missing file, S3 error, command failed).
+    #[error("cannot read Terraform state {source_name}: {message}")]
+    Read { source_name: String, message: String },
+
+    /// A state source was read but is not a Terraform state palin understands.
+    #[error("Terraform state {source_name}: {message}")]
+    State { source_name: String, message: String },
+
+    /// The inventory cannot be built from otherwise valid states (e.g. two states disagree).
+    #[error("{0}")]
+    Inventory(String),
+
+    /// No state source was configured and none was found by convention.
+    #[error(
+        "no Terraform state found: {} does not exist (run palin-inventory in the Terraform directory, or set PALIN_TFSTATE or PALIN_CONFIG; see palin-inventory --help)",
+        .0.display()
+    )]
+    NoState(PathBuf),
+
+    /// Writing the rendered inventory failed (e.g. stdout closed).
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether the error is the user's configuration (exit code 2) rather than a runtime failure (exit code 1).
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config { .. })
+    }
+
+    pub(crate) fn config(origin: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config { origin: origin.into(), message: message.into() }
+    }
+
+    pub(crate) fn read(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Read { source_name: source_name.into(), message: message.into() }
+    }
+
+    pub(crate) fn state(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::State { source_name: source_name.into(), message: message.into() }
+    }
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,1 @@
+//! Tests of naming, grouping and variables.

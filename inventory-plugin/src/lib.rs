@@ -1,0 +1,39 @@
+//! palin-inventory: an Ansible dynamic inventory built from Terraform state.
+//!
+//! The flow is config → source → model → inventory → render: [`config`] resolves the settings,
+//! [`sources`] read states into the typed [`model`], [`inventory`] names hosts and builds groups
+//! and variables, and [`render`] writes what Ansible (or a person) reads. Only `config` and the
+//! sources touch the outside world; everything after the model is pure.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod inventory;
+pub mod model;
+pub mod render;
+pub mod sources;
+
+pub use error::{Error, Result};
+
+use cli::{Action, Cli, ExportFormat};
+
+/// Run one invocation and return the complete text for stdout (printed only once it is whole, so a
+/// failure never leaves a partial inventory behind).
+pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String> {
+    let overrides = config::Overrides { config: cli.config.clone(), tfstate: cli.tfstate.clone(), reveal: cli.reveal.clone() };
+    let config = config::load(&overrides, ctx)?;
+    let model = sources::terraform::load(&config)?;
+    let inv = inventory::build(&model, &config)?;
+    let json = |v: serde_json::Value| {
+        let mut text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.expect("JSON values always serialise");
+        text.push('\n');
+        text
+    };
+    Ok(match cli.action() {
+        Action::List => json(render::list(&inv)),
+        Action::Host(name) => json(render::host(&inv, &name)),
+        Action::Graph => render::graph(&inv),
+        Action::Export(ExportFormat::Ini) => render::ini(&inv),
+        Action::Export(ExportFormat::Yaml) => render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?,
+    })
+}

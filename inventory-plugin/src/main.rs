@@ -1,0 +1,47 @@
+//! The `palin-inventory` binary: parse the command line, run, print the whole result or exactly
+//! one error line, and map the outcome to an exit code (0 ok, 1 runtime failure, 2 usage/config).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use palin_inventory::cli::Cli;
+use palin_inventory::config::{Context, one_line};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            eprintln!("palin-inventory: {} (see palin-inventory --help)", one_line(first));
+            return ExitCode::from(2);
+        }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let ctx = Context {
+        env: &env,
+        cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        exe_dir: std::env::current_exe().ok().and_then(|p| p.parent().map(std::path::Path::to_path_buf)),
+    };
+    let pretty = cli.pretty || std::io::stdout().is_terminal();
+    match palin_inventory::run(&cli, &ctx, pretty) {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                eprintln!("palin-inventory: cannot write output: {e}");
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("palin-inventory: {}", one_line(&e.to_string()));
+            ExitCode::from(if e.is_config() { 2 } else { 1 })
+        }
+    }
+}

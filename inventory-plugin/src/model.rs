@@ -1,0 +1,204 @@
+//! palin's own typed model of what an inventory is made of: EC2 hosts, database, cache and
+//! load-balancer endpoints, and Terraform outputs. Every source (Terraform state today, the AWS API
+//! later) maps into these types; naming, grouping and rendering only ever see them.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Where a model item came from, for hostvars and error messages.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// Human-readable name of the source (a path, `s3://bucket/key`, a command).
+    pub source: String,
+    /// Terraform resource instance address (`module.app.aws_instance.web[0]`), if any.
+    pub address: Option<String>,
+    /// Module path without instance keys (`module.app.module.cache`), if not the root module.
+    pub module: Option<String>,
+    /// `<type>.<name>` of the Terraform resource, if any.
+    pub resource: Option<String>,
+}
+
+/// One EC2 instance.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Instance {
+    pub instance_id: String,
+    pub instance_type: Option<String>,
+    pub image_id: Option<String>,
+    pub key_name: Option<String>,
+    pub subnet_id: Option<String>,
+    pub availability_zone: Option<String>,
+    pub region: Option<String>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub private_dns: Option<String>,
+    pub public_dns: Option<String>,
+    /// Public address of an Elastic IP associated with the instance.
+    pub eip: Option<String>,
+    /// Public DNS name of that Elastic IP.
+    pub eip_dns: Option<String>,
+    pub state: Option<String>,
+    pub security_group_ids: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub origin: Origin,
+}
+
+/// Whether an RDS endpoint is a single DB instance or an Aurora cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Instance,
+    Cluster,
+}
+
+/// An RDS DB instance or Aurora cluster endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// DB instance identifier or cluster identifier.
+    pub id: String,
+    pub kind: DatabaseKind,
+    /// Writer endpoint host name (never `host:port`).
+    pub host: String,
+    pub port: Option<u16>,
+    /// Reader endpoint host name (clusters only).
+    pub reader_host: Option<String>,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub db_name: Option<String>,
+    pub username: Option<String>,
+    /// Master password: only present when the user revealed it.
+    pub password: Option<String>,
+    pub arn: Option<String>,
+    pub region: Option<String>,
+    pub origin: Origin,
+}
+
+/// One node of an ElastiCache cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheNode {
+    pub id: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub availability_zone: Option<String>,
+}
+
+/// Whether a Redis endpoint is a replication group or a standalone cache cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheKind {
+    ReplicationGroup,
+    Cluster,
+}
+
+/// An ElastiCache (Redis / Valkey) endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cache {
+    /// Replication group id or cache cluster id.
+    pub id: String,
+    pub kind: CacheKind,
+    /// Primary endpoint (or configuration endpoint in cluster mode).
+    pub host: String,
+    pub port: Option<u16>,
+    pub reader_host: Option<String>,
+    /// In-transit encryption: clients must use TLS.
+    pub tls: Option<bool>,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    /// Whether the endpoint is a cluster-mode configuration endpoint.
+    pub cluster_mode: bool,
+    pub nodes: Vec<CacheNode>,
+    /// AUTH token: only present when the user revealed it.
+    pub auth_token: Option<String>,
+    pub arn: Option<String>,
+    pub region: Option<String>,
+    pub origin: Origin,
+}
+
+/// A load balancer (ALB/NLB).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadBalancer {
+    pub name: String,
+    pub dns_name: String,
+    pub zone_id: Option<String>,
+    pub arn: Option<String>,
+    pub internal: Option<bool>,
+    pub origin: Origin,
+}
+
+/// A Terraform output, already filtered for secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub name: String,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+/// An Elastic IP associated with an instance, to be laid onto that instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElasticIp {
+    pub instance_id: String,
+    pub public_ip: String,
+    pub public_dns: Option<String>,
+}
+
+/// Everything one or more sources yielded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Model {
+    pub instances: Vec<Instance>,
+    pub databases: Vec<Database>,
+    pub caches: Vec<Cache>,
+    pub load_balancers: Vec<LoadBalancer>,
+    pub outputs: Vec<Output>,
+    /// Elastic IPs not yet laid onto their instances (see [`Model::attach_elastic_ips`]).
+    pub elastic_ips: Vec<ElasticIp>,
+}
+
+impl Model {
+    /// Append another source's model to this one.
+    pub fn extend(&mut self, other: Model) {
+        self.instances.extend(other.instances);
+        self.databases.extend(other.databases);
+        self.caches.extend(other.caches);
+        self.load_balancers.extend(other.load_balancers);
+        self.outputs.extend(other.outputs);
+        self.elastic_ips.extend(other.elastic_ips);
+    }
+
+    /// Lay each Elastic IP onto the instance it is associated with (the instance's own
+    /// `public_ip` in state is the address it had before the EIP was attached).
+    pub fn attach_elastic_ips(&mut self) {
+        for eip in std::mem::take(&mut self.elastic_ips) {
+            for instance in self.instances.iter_mut().filter(|i| i.instance_id == eip.instance_id) {
+                instance.eip = Some(eip.public_ip.clone());
+                instance.eip_dns.clone_from(&eip.public_dns);
+            }
+        }
+    }
+}
+
+/// The AWS region of a resource, from its explicit `region`, its ARN, or its availability zone.
+pub fn region_of(region: Option<&str>, arn: Option<&str>, availability_zone: Option<&str>) -> Option<String> {
+    if let Some(r) = region.filter(|r| !r.is_empty()) {
+        return Some(r.to_owned());
+    }
+    if let Some(r) = arn.and_then(|a| a.split(':').nth(3)).filter(|r| !r.is_empty()) {
+        return Some(r.to_owned());
+    }
+    let az = availability_zone.filter(|az| az.len() > 1)?;
+    let region = az.trim_end_matches(|c: char| c.is_ascii_lowercase() && !c.is_ascii_digit());
+    // `eu-west-1a` -> `eu-west-1`; a local zone `us-west-2-lax-1a` -> `us-west-2-lax-1`.
+    (region.len() < az.len() && region.ends_with(|c: char| c.is_ascii_digit())).then(|| region.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_prefers_explicit_then_arn_then_zone() {
+        assert_eq!(region_of(Some("eu-west-3"), Some("arn:aws:ec2:us-east-1:1:x"), Some("eu-west-1a")).as_deref(), Some("eu-west-3"));
+        assert_eq!(region_of(None, Some("arn:aws:ec2:us-east-1:1:instance/i-1"), Some("eu-west-1a")).as_deref(), Some("us-east-1"));
+        assert_eq!(region_of(Some(""), None, Some("eu-west-1a")).as_deref(), Some("eu-west-1"));
+        assert_eq!(region_of(None, None, Some("us-west-2-lax-1a")).as_deref(), Some("us-west-2-lax-1"));
+        assert_eq!(region_of(None, None, Some("a")), None);
+        assert_eq!(region_of(None, None, None), None);
+    }
+}

@@ -1,0 +1,267 @@
+//! Inventory → text (pure): the script-inventory JSON Ansible reads (`--list`, `--host`), a
+//! `--graph` tree like `ansible-inventory --graph`, and static INI / YAML snapshots that Ansible's
+//! own `ini` and `yaml` inventory plugins read back to the same hosts, groups and variables.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use crate::inventory::Inventory;
+
+/// The `--list` document: every group as `{hosts, children, vars}` (empty keys left out, never an
+/// empty dict, which Ansible would read as a host) and all host variables under `_meta.hostvars`.
+pub fn list(inv: &Inventory) -> Value {
+    let mut doc = Map::new();
+    let mut all = Map::new();
+    all.insert("children".into(), Value::from(inv.top_groups().into_iter().collect::<Vec<_>>()));
+    if !inv.all_vars.is_empty() {
+        all.insert("vars".into(), Value::Object(inv.all_vars.clone()));
+    }
+    doc.insert("all".into(), Value::Object(all));
+    for (name, group) in &inv.groups {
+        let mut g = Map::new();
+        if !group.hosts.is_empty() || (group.children.is_empty() && group.vars.is_empty()) {
+            g.insert("hosts".into(), Value::from(group.hosts.iter().cloned().collect::<Vec<_>>()));
+        }
+        if !group.children.is_empty() {
+            g.insert("children".into(), Value::from(group.children.iter().cloned().collect::<Vec<_>>()));
+        }
+        if !group.vars.is_empty() {
+            g.insert("vars".into(), Value::Object(group.vars.clone()));
+        }
+        doc.insert(name.clone(), Value::Object(g));
+    }
+    let hostvars: Map<String, Value> = inv.hostvars.iter().map(|(h, v)| (h.clone(), Value::Object(v.clone()))).collect();
+    let mut meta = Map::new();
+    meta.insert("hostvars".into(), Value::Object(hostvars));
+    doc.insert("_meta".into(), Value::Object(meta));
+    Value::Object(doc)
+}
+
+/// The `--host NAME` document: that host's variables, `{}` for an unknown host.
+pub fn host(inv: &Inventory, name: &str) -> Value {
+    Value::Object(inv.hostvars.get(name).cloned().unwrap_or_default())
+}
+
+/// A tree of groups and hosts in the layout of `ansible-inventory --graph`.
+pub fn graph(inv: &Inventory) -> String {
+    fn walk(inv: &Inventory, name: &str, depth: usize, out: &mut String) {
+        let pad = "  |".repeat(depth);
+        let _ = writeln!(out, "{pad}--@{name}:");
+        if let Some(g) = inv.groups.get(name) {
+            for child in &g.children {
+                walk(inv, child, depth + 1, out);
+            }
+            for host in &g.hosts {
+                let _ = writeln!(out, "{pad}  |--{host}");
+            }
+        }
+    }
+    let mut out = String::from("@all:\n");
+    for top in inv.top_groups() {
+        walk(inv, top, 1, &mut out);
+    }
+    out
+}
+
+/// A static INI inventory. Values are written as Python literals (what Ansible's INI parser
+/// evaluates), so strings stay strings and lists and dicts keep their shape.
+pub fn ini(inv: &Inventory) -> String {
+    let mut out = String::from("# Static snapshot written by palin-inventory --export ini\n");
+    if !inv.all_vars.is_empty() {
+        out.push_str("\n[all:vars]\n");
+        for (k, v) in &inv.all_vars {
+            let _ = writeln!(out, "{k}={}", py_literal(v));
+        }
+    }
+    out.push_str("\n[all]\n");
+    for (host, vars) in &inv.hostvars {
+        out.push_str(host);
+        for (k, v) in vars {
+            let _ = write!(out, " {k}={}", shell_quote(&py_literal(v)));
+        }
+        out.push('\n');
+    }
+    for (name, group) in &inv.groups {
+        if !group.hosts.is_empty() || group.children.is_empty() {
+            let _ = writeln!(out, "\n[{name}]");
+            for host in &group.hosts {
+                let _ = writeln!(out, "{host}");
+            }
+        }
+        if !group.children.is_empty() {
+            let _ = writeln!(out, "\n[{name}:children]");
+            for child in &group.children {
+                let _ = writeln!(out, "{child}");
+            }
+        }
+        if !group.vars.is_empty() {
+            let _ = writeln!(out, "\n[{name}:vars]");
+            for (k, v) in &group.vars {
+                let _ = writeln!(out, "{k}={}", py_literal(v));
+            }
+        }
+    }
+    out
+}
+
+/// A static YAML inventory (the layout of Ansible's `yaml` inventory plugin).
+pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
+    fn group_value(inv: &Inventory, name: &str, seen: &mut BTreeSet<String>) -> Value {
+        let mut g = Map::new();
+        if let Some(group) = inv.groups.get(name) {
+            if !group.hosts.is_empty() {
+                g.insert("hosts".into(), Value::Object(group.hosts.iter().map(|h| (h.clone(), Value::Null)).collect()));
+            }
+            if !group.vars.is_empty() {
+                g.insert("vars".into(), Value::Object(group.vars.clone()));
+            }
+            if !group.children.is_empty() && seen.insert(name.to_owned()) {
+                let children = group.children.iter().map(|c| (c.clone(), group_value(inv, c, seen))).collect();
+                g.insert("children".into(), Value::Object(children));
+                seen.remove(name);
+            }
+        }
+        if g.is_empty() { Value::Null } else { Value::Object(g) }
+    }
+    let mut all = Map::new();
+    if !inv.all_vars.is_empty() {
+        all.insert("vars".into(), Value::Object(inv.all_vars.clone()));
+    }
+    if !inv.hostvars.is_empty() {
+        let hosts = inv.hostvars.iter().map(|(h, v)| (h.clone(), Value::Object(v.clone()))).collect();
+        all.insert("hosts".into(), Value::Object(hosts));
+    }
+    let mut seen = BTreeSet::new();
+    let children: Map<String, Value> = inv.top_groups().into_iter().map(|g| (g.to_owned(), group_value(inv, g, &mut seen))).collect();
+    if !children.is_empty() {
+        all.insert("children".into(), Value::Object(children));
+    }
+    let mut doc = Map::new();
+    doc.insert("all".into(), Value::Object(all));
+    let mut text = String::from("# Static snapshot written by palin-inventory --export yaml\n");
+    text.push_str(&serde_yaml_ng::to_string(&Value::Object(doc))?);
+    Ok(text)
+}
+
+/// A JSON value as a Python literal (`ast.literal_eval` reads it back).
+fn py_literal(v: &Value) -> String {
+    let mut out = String::new();
+    write_py(v, &mut out);
+    out
+}
+
+fn write_py(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("None"),
+        Value::Bool(true) => out.push_str("True"),
+        Value::Bool(false) => out.push_str("False"),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => {
+            out.push('\'');
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\'' => out.push_str("\\'"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                        let _ = write!(out, "\\x{:02x}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py(&Value::String(k.clone()), out);
+                out.push_str(": ");
+                write_py(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Quote a token for the POSIX `shlex` split Ansible applies to INI host lines.
+fn shell_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::inventory::Group;
+
+    fn sample() -> Inventory {
+        let mut inv = Inventory::default();
+        inv.groups.insert("aws_ec2".into(), Group { hosts: ["web-0".to_owned()].into(), ..Group::default() });
+        inv.groups.insert("module_app".into(), Group { children: ["module_app_module_x".to_owned()].into(), ..Group::default() });
+        inv.groups.insert("module_app_module_x".into(), Group { hosts: ["web-0".to_owned()].into(), ..Group::default() });
+        inv.hostvars.insert("web-0".into(), json!({"ansible_host": "10.0.0.1", "tags": {"Role": "web"}}).as_object().cloned().unwrap_or_default());
+        inv.all_vars.insert("app_url".into(), json!("https://x"));
+        inv
+    }
+
+    #[test]
+    fn list_never_writes_an_empty_group_dict() {
+        let doc = list(&sample());
+        assert_eq!(doc["all"], json!({"children": ["aws_ec2", "module_app"], "vars": {"app_url": "https://x"}}));
+        assert_eq!(doc["module_app"], json!({"children": ["module_app_module_x"]}));
+        assert_eq!(doc["_meta"]["hostvars"]["web-0"]["ansible_host"], "10.0.0.1");
+        let empty = list(&Inventory::default());
+        assert_eq!(empty, json!({"all": {"children": []}, "_meta": {"hostvars": {}}}));
+    }
+
+    #[test]
+    fn graph_matches_ansible_inventory_layout() {
+        assert_eq!(
+            graph(&sample()),
+            "@all:\n  |--@aws_ec2:\n  |  |--web-0\n  |--@module_app:\n  |  |--@module_app_module_x:\n  |  |  |--web-0\n"
+        );
+    }
+
+    #[test]
+    fn python_literals_round_trip_types() {
+        assert_eq!(py_literal(&json!({"a": [1, true, null, "it's \\ \n"]})), r"{'a': [1, True, None, 'it\'s \\ \n']}");
+        assert_eq!(py_literal(&json!("5432")), "'5432'");
+        assert_eq!(shell_quote(r#"{'a': "b\"}"#), r#""{'a': \"b\\\"}""#);
+    }
+
+    #[test]
+    fn ini_puts_vars_on_hosts_and_children_in_sections() {
+        let text = ini(&sample());
+        assert!(text.contains("[all:vars]\napp_url='https://x'\n"), "{text}");
+        assert!(text.contains("web-0 ansible_host=\"'10.0.0.1'\" tags=\"{'Role': 'web'}\"\n"), "{text}");
+        assert!(text.contains("[module_app:children]\nmodule_app_module_x\n"), "{text}");
+        assert!(!text.contains("[module_app]\n"), "{text}");
+    }
+}
