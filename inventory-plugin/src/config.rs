@@ -31,7 +31,10 @@ pub enum StateSource {
     /// A state document on standard input.
     Stdin,
     /// A command that prints a state (e.g. `terraform state pull`).
-    Command { argv: Vec<String>, dir: Option<PathBuf> },
+    Command {
+        argv: Vec<String>,
+        dir: Option<PathBuf>,
+    },
     /// An object of Terraform's S3 backend.
     S3(S3Location),
 }
@@ -65,7 +68,10 @@ impl S3Location {
         if self.workspace == "default" {
             self.key.clone()
         } else {
-            format!("{}/{}/{}", self.workspace_key_prefix, self.workspace, self.key)
+            format!(
+                "{}/{}/{}",
+                self.workspace_key_prefix, self.workspace, self.key
+            )
         }
     }
 }
@@ -125,7 +131,10 @@ pub enum BastionRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Connection {
     /// SSH, through the bastion for hosts reached at a private address.
-    Ssh { bastion: BastionRule, bastion_user: Option<String> },
+    Ssh {
+        bastion: BastionRule,
+        bastion_user: Option<String>,
+    },
     /// AWS Systems Manager Session Manager (`community.aws.aws_ssm`).
     Ssm { bucket: Option<String> },
 }
@@ -167,7 +176,10 @@ pub struct Context<'a> {
 
 impl fmt::Debug for Context<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context").field("cwd", &self.cwd).field("exe_dir", &self.exe_dir).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("cwd", &self.cwd)
+            .field("exe_dir", &self.exe_dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -278,51 +290,87 @@ pub fn load(overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
     };
     let (file, origin, base) = match &path {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Error::config(p.display().to_string(), format!("cannot read it: {}", io_reason(&e))))?;
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Error::config(
+                    p.display().to_string(),
+                    format!("cannot read it: {}", io_reason(&e)),
+                )
+            })?;
             let file: FileConfig = if text.trim().is_empty() {
                 FileConfig::default()
             } else {
-                serde_yaml_ng::from_str(&text).map_err(|e| Error::config(p.display().to_string(), one_line(&e.to_string())))?
+                serde_yaml_ng::from_str(&text)
+                    .map_err(|e| Error::config(p.display().to_string(), one_line(&e.to_string())))?
             };
-            let base = p.parent().map_or_else(|| ctx.cwd.clone(), Path::to_path_buf);
+            let base = p
+                .parent()
+                .map_or_else(|| ctx.cwd.clone(), Path::to_path_buf);
             (file, p.display().to_string(), base)
         }
-        None => (FileConfig::default(), "environment".to_owned(), ctx.cwd.clone()),
+        None => (
+            FileConfig::default(),
+            "environment".to_owned(),
+            ctx.cwd.clone(),
+        ),
     };
     build(file, origin, &base, overrides, ctx)
 }
 
-fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
+fn build(
+    file: FileConfig,
+    origin: String,
+    base: &Path,
+    overrides: &Overrides,
+    ctx: &Context<'_>,
+) -> Result<Config> {
     let env = |name: &str| (ctx.env)(name).filter(|v| !v.is_empty());
     let bad = |message: String| Error::config(origin.clone(), message);
     match file.source.as_deref() {
         None | Some("terraform") => {}
-        Some(other) => return Err(bad(format!("source: unknown source {other:?} (this version supports: terraform)"))),
+        Some(other) => {
+            return Err(bad(format!(
+                "source: unknown source {other:?} (this version supports: terraform)"
+            )));
+        }
     }
     let workspace = env(ENV_TF_WORKSPACE);
 
     let env_states = if overrides.tfstate.is_empty() {
-        env(ENV_TFSTATE).map(|v| split_sources(&v)).unwrap_or_default()
+        env(ENV_TFSTATE)
+            .map(|v| split_sources(&v))
+            .unwrap_or_default()
     } else {
         overrides.tfstate.clone()
     };
     let (states, default_state) = if !env_states.is_empty() {
-        let states = env_states.iter().map(|s| parse_source_uri(s, &ctx.cwd, workspace.as_deref())).collect::<Result<Vec<_>, String>>();
+        let states = env_states
+            .iter()
+            .map(|s| parse_source_uri(s, &ctx.cwd, workspace.as_deref()))
+            .collect::<Result<Vec<_>, String>>();
         (states.map_err(|m| Error::config(ENV_TFSTATE, m))?, false)
     } else if let Some(entries) = file.terraform.states {
         if entries.is_empty() {
             return Err(bad("terraform.states: the list is empty".into()));
         }
         let states = entries.into_iter().enumerate().map(|(i, e)| {
-            state_entry(e, base, workspace.as_deref()).map_err(|m| bad(format!("terraform.states[{i}]: {m}")))
+            state_entry(e, base, workspace.as_deref())
+                .map_err(|m| bad(format!("terraform.states[{i}]: {m}")))
         });
         (states.collect::<Result<Vec<_>>>()?, false)
     } else {
-        (vec![StateSource::File(default_local_state(ctx, workspace.as_deref()))], true)
+        (
+            vec![StateSource::File(default_local_state(
+                ctx,
+                workspace.as_deref(),
+            ))],
+            true,
+        )
     };
 
-    let attrs = |field: &str, values: Option<Vec<String>>, default: &[&str]| -> Result<Vec<HostAttr>> {
+    let attrs = |field: &str,
+                 values: Option<Vec<String>>,
+                 default: &[&str]|
+     -> Result<Vec<HostAttr>> {
         let values = values.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect());
         if values.is_empty() {
             return Err(bad(format!("{field}: the list is empty")));
@@ -339,7 +387,11 @@ fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, c
             .collect()
     };
     let hostnames = attrs("hostnames", file.hostnames, &["tag:Name", "instance-id"])?;
-    let ansible_host = attrs("ansible_host", file.ansible_host, &["eip", "ip-address", "private-ip-address"])?;
+    let ansible_host = attrs(
+        "ansible_host",
+        file.ansible_host,
+        &["eip", "ip-address", "private-ip-address"],
+    )?;
 
     let connection = match file.connection.mode.as_deref().unwrap_or("ssh") {
         "ssh" => {
@@ -348,13 +400,25 @@ fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, c
                 Some(BastionEntry::Enabled(false)) => (BastionRule::Off, None),
                 Some(BastionEntry::Spec(spec)) => {
                     let rule = match (spec.tag, spec.host) {
-                        (Some(_), Some(_)) => return Err(bad("connection.bastion: give either tag or host, not both".into())),
+                        (Some(_), Some(_)) => {
+                            return Err(bad(
+                                "connection.bastion: give either tag or host, not both".into(),
+                            ));
+                        }
                         (None, Some(host)) => BastionRule::Host(host),
                         (Some(tag), None) => {
-                            let (key, value) = tag.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| {
-                                bad(format!("connection.bastion.tag: expected Key=Value, found {tag:?}"))
+                            let (key, value) = tag
+                                .split_once('=')
+                                .filter(|(k, _)| !k.is_empty())
+                                .ok_or_else(|| {
+                                bad(format!(
+                                    "connection.bastion.tag: expected Key=Value, found {tag:?}"
+                                ))
                             })?;
-                            BastionRule::Tag { key: key.to_owned(), value: value.to_owned() }
+                            BastionRule::Tag {
+                                key: key.to_owned(),
+                                value: value.to_owned(),
+                            }
                         }
                         (None, None) => default_bastion(),
                     };
@@ -364,27 +428,49 @@ fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, c
             if file.connection.ssm_bucket.is_some() {
                 return Err(bad("connection.ssm_bucket: only used with mode: ssm".into()));
             }
-            Connection::Ssh { bastion, bastion_user }
+            Connection::Ssh {
+                bastion,
+                bastion_user,
+            }
         }
         "ssm" => {
             if file.connection.bastion.is_some() {
                 return Err(bad("connection.bastion: not used with mode: ssm (Session Manager needs no bastion)".into()));
             }
-            Connection::Ssm { bucket: file.connection.ssm_bucket }
+            Connection::Ssm {
+                bucket: file.connection.ssm_bucket,
+            }
         }
-        other => return Err(bad(format!("connection.mode: unknown mode {other:?} (expected ssh or ssm)"))),
+        other => {
+            return Err(bad(format!(
+                "connection.mode: unknown mode {other:?} (expected ssh or ssm)"
+            )));
+        }
     };
 
     let mut users = Vec::new();
     for (group, user) in file.ansible_user.unwrap_or_default() {
         match (group, user) {
-            (serde_yaml_ng::Value::String(g), serde_yaml_ng::Value::String(u)) => users.push((g, u)),
-            _ => return Err(bad("ansible_user: expected a mapping of group name to user name".into())),
+            (serde_yaml_ng::Value::String(g), serde_yaml_ng::Value::String(u)) => {
+                users.push((g, u))
+            }
+            _ => {
+                return Err(bad(
+                    "ansible_user: expected a mapping of group name to user name".into(),
+                ));
+            }
         }
     }
 
     let mut reveal: BTreeSet<String> = file.reveal.into_iter().collect();
-    reveal.extend(env(ENV_REVEAL).iter().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
+    reveal.extend(
+        env(ENV_REVEAL)
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    );
     reveal.extend(overrides.reveal.iter().cloned());
 
     Ok(Config {
@@ -395,7 +481,9 @@ fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, c
         outputs_prefix: file.terraform.outputs_prefix.unwrap_or_default(),
         hostnames,
         ansible_host,
-        tag_groups: file.tag_groups.map_or(TagGroups::AllButName, TagGroups::Only),
+        tag_groups: file
+            .tag_groups
+            .map_or(TagGroups::AllButName, TagGroups::Only),
         endpoint_hosts: file.endpoint_hosts,
         reveal,
         connection,
@@ -404,20 +492,31 @@ fn build(file: FileConfig, origin: String, base: &Path, overrides: &Overrides, c
 }
 
 fn default_bastion() -> BastionRule {
-    BastionRule::Tag { key: "Role".into(), value: "bastion".into() }
+    BastionRule::Tag {
+        key: "Role".into(),
+        value: "bastion".into(),
+    }
 }
 
 /// `./terraform.tfstate`, or `terraform.tfstate.d/<ws>/terraform.tfstate` when a non-default
 /// workspace is selected (by `TF_WORKSPACE` or `<TF_DATA_DIR>/environment`), as Terraform reads it.
 fn default_local_state(ctx: &Context<'_>, workspace: Option<&str>) -> PathBuf {
     let selected = workspace.map(str::to_owned).or_else(|| {
-        let data_dir = (ctx.env)(ENV_TF_DATA_DIR).filter(|d| !d.is_empty()).unwrap_or_else(|| ".terraform".into());
-        let text = std::fs::read_to_string(absolute(&ctx.cwd, Path::new(&data_dir)).join("environment")).ok()?;
+        let data_dir = (ctx.env)(ENV_TF_DATA_DIR)
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| ".terraform".into());
+        let text =
+            std::fs::read_to_string(absolute(&ctx.cwd, Path::new(&data_dir)).join("environment"))
+                .ok()?;
         Some(text.trim().to_owned()).filter(|w| !w.is_empty())
     });
     match selected.as_deref() {
         None | Some("default") => ctx.cwd.join("terraform.tfstate"),
-        Some(ws) => ctx.cwd.join("terraform.tfstate.d").join(ws).join("terraform.tfstate"),
+        Some(ws) => ctx
+            .cwd
+            .join("terraform.tfstate.d")
+            .join(ws)
+            .join("terraform.tfstate"),
     }
 }
 
@@ -456,7 +555,9 @@ fn parse_source_uri(s: &str, cwd: &Path, workspace: Option<&str>) -> Result<Stat
 }
 
 fn state_entry(e: StateEntry, base: &Path, workspace: Option<&str>) -> Result<StateSource, String> {
-    let given = usize::from(e.path.is_some()) + usize::from(e.command.is_some()) + usize::from(e.s3.is_some());
+    let given = usize::from(e.path.is_some())
+        + usize::from(e.command.is_some())
+        + usize::from(e.s3.is_some());
     if given != 1 {
         return Err("give exactly one of path, command or s3".into());
     }
@@ -464,13 +565,20 @@ fn state_entry(e: StateEntry, base: &Path, workspace: Option<&str>) -> Result<St
         return Err("dir is only used with command".into());
     }
     if let Some(path) = e.path {
-        return Ok(if path == "-" { StateSource::Stdin } else { StateSource::File(absolute(base, Path::new(&path))) });
+        return Ok(if path == "-" {
+            StateSource::Stdin
+        } else {
+            StateSource::File(absolute(base, Path::new(&path)))
+        });
     }
     if let Some(argv) = e.command {
         if argv.first().is_none_or(String::is_empty) {
             return Err("command: the list is empty".into());
         }
-        let dir = Some(e.dir.map_or_else(|| base.to_path_buf(), |d| absolute(base, Path::new(&d))));
+        let dir = Some(
+            e.dir
+                .map_or_else(|| base.to_path_buf(), |d| absolute(base, Path::new(&d))),
+        );
         return Ok(StateSource::Command { argv, dir });
     }
     let s3 = e.s3.ok_or("give exactly one of path, command or s3")?;
@@ -481,7 +589,10 @@ fn state_entry(e: StateEntry, base: &Path, workspace: Option<&str>) -> Result<St
         bucket: s3.bucket,
         key: s3.key,
         region: s3.region,
-        workspace: s3.workspace.or_else(|| workspace.map(str::to_owned)).unwrap_or_else(|| "default".into()),
+        workspace: s3
+            .workspace
+            .or_else(|| workspace.map(str::to_owned))
+            .unwrap_or_else(|| "default".into()),
         workspace_key_prefix: s3.workspace_key_prefix.unwrap_or_else(|| "env:".into()),
         endpoint_url: s3.endpoint_url,
         profile: s3.profile,
@@ -489,7 +600,11 @@ fn state_entry(e: StateEntry, base: &Path, workspace: Option<&str>) -> Result<St
 }
 
 fn absolute(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
 }
 
 /// An I/O error's reason without the OS error number noise.
@@ -517,20 +632,33 @@ mod tests {
         if let Some(y) = yaml {
             std::fs::write(dir.path().join(CONFIG_FILE_NAME), y).expect("write");
         }
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let env = move |k: &str| vars.get(k).cloned();
-        let ctx = Context { env: &env, cwd: dir.path().to_path_buf(), exe_dir: None };
+        let ctx = Context {
+            env: &env,
+            cwd: dir.path().to_path_buf(),
+            exe_dir: None,
+        };
         let mut cfg = load(&Overrides::default(), &ctx)?;
         // Make paths comparable across runs.
         for s in &mut cfg.states {
             if let StateSource::File(p) = s {
-                *p = p.strip_prefix(dir.path()).map_or_else(|_| p.clone(), Path::to_path_buf);
+                *p = p
+                    .strip_prefix(dir.path())
+                    .map_or_else(|_| p.clone(), Path::to_path_buf);
             }
             if let StateSource::Command { dir: Some(d), .. } = s {
-                *d = d.strip_prefix(dir.path()).map_or_else(|_| d.clone(), Path::to_path_buf);
+                *d = d
+                    .strip_prefix(dir.path())
+                    .map_or_else(|_| d.clone(), Path::to_path_buf);
             }
         }
-        cfg.origin = cfg.origin.replace(&dir.path().display().to_string(), "<dir>");
+        cfg.origin = cfg
+            .origin
+            .replace(&dir.path().display().to_string(), "<dir>");
         Ok(cfg)
     }
 
@@ -539,25 +667,54 @@ mod tests {
         let cfg = load_with(None, &[]).expect("loads");
         assert_eq!(cfg.states, [StateSource::File("terraform.tfstate".into())]);
         assert!(cfg.default_state);
-        assert_eq!(cfg.hostnames, [HostAttr::Tag("Name".into()), HostAttr::InstanceId]);
-        assert_eq!(cfg.ansible_host, [HostAttr::Eip, HostAttr::PublicIp, HostAttr::PrivateIp]);
+        assert_eq!(
+            cfg.hostnames,
+            [HostAttr::Tag("Name".into()), HostAttr::InstanceId]
+        );
+        assert_eq!(
+            cfg.ansible_host,
+            [HostAttr::Eip, HostAttr::PublicIp, HostAttr::PrivateIp]
+        );
         assert_eq!(cfg.tag_groups, TagGroups::AllButName);
-        assert!(matches!(cfg.connection, Connection::Ssh { bastion: BastionRule::Tag { .. }, .. }));
+        assert!(matches!(
+            cfg.connection,
+            Connection::Ssh {
+                bastion: BastionRule::Tag { .. },
+                ..
+            }
+        ));
     }
 
     #[test]
     fn tf_workspace_selects_the_workspace_state() {
         let cfg = load_with(None, &[("TF_WORKSPACE", "staging")]).expect("loads");
-        assert_eq!(cfg.states, [StateSource::File("terraform.tfstate.d/staging/terraform.tfstate".into())]);
+        assert_eq!(
+            cfg.states,
+            [StateSource::File(
+                "terraform.tfstate.d/staging/terraform.tfstate".into()
+            )]
+        );
     }
 
     #[test]
     fn palin_tfstate_splits_paths_and_keeps_s3_uris() {
-        let cfg = load_with(Some("terraform: {states: [{path: x}]}"), &[("PALIN_TFSTATE", "a.tfstate:s3://b/k/t.tfstate:-"), ("TF_WORKSPACE", "w")]).expect("loads");
+        let cfg = load_with(
+            Some("terraform: {states: [{path: x}]}"),
+            &[
+                ("PALIN_TFSTATE", "a.tfstate:s3://b/k/t.tfstate:-"),
+                ("TF_WORKSPACE", "w"),
+            ],
+        )
+        .expect("loads");
         assert_eq!(cfg.states.len(), 3);
         assert_eq!(cfg.states[0], StateSource::File("a.tfstate".into()));
-        let StateSource::S3(s3) = &cfg.states[1] else { panic!("s3 expected") };
-        assert_eq!((s3.bucket.as_str(), s3.object_key()), ("b", "env:/w/k/t.tfstate".to_owned()));
+        let StateSource::S3(s3) = &cfg.states[1] else {
+            panic!("s3 expected")
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.object_key()),
+            ("b", "env:/w/k/t.tfstate".to_owned())
+        );
         assert_eq!(cfg.states[2], StateSource::Stdin);
     }
 
@@ -570,13 +727,37 @@ mod tests {
             &[("PALIN_REVEAL", "auth_token, x")],
         )
         .expect("loads");
-        assert_eq!(cfg.states[0], StateSource::File("infra/terraform.tfstate".into()));
-        assert_eq!(cfg.states[1], StateSource::Command { argv: vec!["terraform".into(), "state".into(), "pull".into()], dir: Some("infra".into()) });
+        assert_eq!(
+            cfg.states[0],
+            StateSource::File("infra/terraform.tfstate".into())
+        );
+        assert_eq!(
+            cfg.states[1],
+            StateSource::Command {
+                argv: vec!["terraform".into(), "state".into(), "pull".into()],
+                dir: Some("infra".into())
+            }
+        );
         assert_eq!(cfg.outputs_prefix, "tf_");
         assert_eq!(cfg.tag_groups, TagGroups::Only(vec!["Role".into()]));
-        assert_eq!(cfg.reveal.iter().map(String::as_str).collect::<Vec<_>>(), ["auth_token", "db_password", "x"]);
-        assert_eq!(cfg.connection, Connection::Ssh { bastion: BastionRule::Host("jump".into()), bastion_user: Some("admin".into()) });
-        assert_eq!(cfg.users, [("tag_Role_web".to_owned(), "ubuntu".to_owned()), ("all".to_owned(), "ec2-user".to_owned())]);
+        assert_eq!(
+            cfg.reveal.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["auth_token", "db_password", "x"]
+        );
+        assert_eq!(
+            cfg.connection,
+            Connection::Ssh {
+                bastion: BastionRule::Host("jump".into()),
+                bastion_user: Some("admin".into())
+            }
+        );
+        assert_eq!(
+            cfg.users,
+            [
+                ("tag_Role_web".to_owned(), "ubuntu".to_owned()),
+                ("all".to_owned(), "ec2-user".to_owned())
+            ]
+        );
     }
 
     #[test]
@@ -585,17 +766,28 @@ mod tests {
         assert!(err("hostname: [x]").contains("unknown field `hostname`"));
         assert!(err("hostnames: [\"tag:\"]").contains("hostnames: unknown entry"));
         assert!(err("connection: {mode: telnet}").contains("connection.mode"));
-        assert!(err("terraform: {states: [{path: a, command: [b]}]}").contains("terraform.states[0]: give exactly one"));
+        assert!(
+            err("terraform: {states: [{path: a, command: [b]}]}")
+                .contains("terraform.states[0]: give exactly one")
+        );
         assert!(err("terraform: {states: []}").contains("empty"));
         assert!(err("source: pulumi").contains("unknown source"));
         assert!(err("connection: {bastion: {tag: Role}}").contains("Key=Value"));
         let syntax = err("hostnames: [\n");
-        assert!(syntax.starts_with("config /") && syntax.contains("/palin.yml: "), "{syntax}");
+        assert!(
+            syntax.starts_with("config /") && syntax.contains("/palin.yml: "),
+            "{syntax}"
+        );
     }
 
     #[test]
     fn missing_explicit_config_is_an_error() {
-        let err = load_with(None, &[("PALIN_CONFIG", "/nonexistent/palin.yml")]).expect_err("must fail").to_string();
-        assert_eq!(err, "config /nonexistent/palin.yml: cannot read it: no such file");
+        let err = load_with(None, &[("PALIN_CONFIG", "/nonexistent/palin.yml")])
+            .expect_err("must fail")
+            .to_string();
+        assert_eq!(
+            err,
+            "config /nonexistent/palin.yml: cannot read it: no such file"
+        );
     }
 }

@@ -14,11 +14,17 @@ pub enum Error {
 
     /// A state source could not be read (missing file, S3 error, command failed).
     #[error("cannot read Terraform state {source_name}: {message}")]
-    Read { source_name: String, message: String },
+    Read {
+        source_name: String,
+        message: String,
+    },
 
     /// A state source was read but is not a Terraform state palin understands.
     #[error("Terraform state {source_name}: {message}")]
-    State { source_name: String, message: String },
+    State {
+        source_name: String,
+        message: String,
+    },
 
     /// The inventory cannot be built from otherwise valid states (e.g. two states disagree).
     #[error("{0}")]
@@ -43,15 +49,24 @@ impl Error {
     }
 
     pub(crate) fn config(origin: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Config { origin: origin.into(), message: message.into() }
+        Error::Config {
+            origin: origin.into(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn read(source_name: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Read { source_name: source_name.into(), message: message.into() }
+        Error::Read {
+            source_name: source_name.into(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn state(source_name: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::State { source_name: source_name.into(), message: message.into() }
+        Error::State {
+            source_name: source_name.into(),
+            message: message.into(),
+        }
     }
 }
 

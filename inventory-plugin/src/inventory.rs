@@ -42,19 +42,40 @@ pub struct Inventory {
 impl Inventory {
     /// Groups that are no other group's child: the children of `all`.
     pub fn top_groups(&self) -> BTreeSet<&str> {
-        let nested: BTreeSet<&str> = self.groups.values().flat_map(|g| g.children.iter().map(String::as_str)).collect();
-        self.groups.keys().map(String::as_str).filter(|g| !nested.contains(g)).collect()
+        let nested: BTreeSet<&str> = self
+            .groups
+            .values()
+            .flat_map(|g| g.children.iter().map(String::as_str))
+            .collect();
+        self.groups
+            .keys()
+            .map(String::as_str)
+            .filter(|g| !nested.contains(g))
+            .collect()
     }
 
     fn add_to_group(&mut self, group: &str, host: &str) {
-        self.groups.entry(group.to_owned()).or_default().hosts.insert(host.to_owned());
+        self.groups
+            .entry(group.to_owned())
+            .or_default()
+            .hosts
+            .insert(host.to_owned());
     }
 }
 
 /// Sanitise a group name as Ansible's inventory plugins do: every character outside
 /// `[A-Za-z0-9_]` becomes `_`, and a leading digit gets a `_` in front.
 pub fn safe_group_name(name: &str) -> String {
-    let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -100,7 +121,10 @@ pub fn build(model: &Model, config: &Config) -> Result<Inventory> {
 /// The same instance read from two states is one host: keep the first.
 fn unique_instances(instances: &[Instance]) -> Vec<&Instance> {
     let mut seen = BTreeSet::new();
-    instances.iter().filter(|i| seen.insert(i.instance_id.as_str())).collect()
+    instances
+        .iter()
+        .filter(|i| seen.insert(i.instance_id.as_str()))
+        .collect()
 }
 
 fn attr_value<'a>(instance: &'a Instance, attr: &HostAttr) -> Option<&'a str> {
@@ -110,7 +134,10 @@ fn attr_value<'a>(instance: &'a Instance, attr: &HostAttr) -> Option<&'a str> {
         HostAttr::Eip => instance.eip.as_deref(),
         HostAttr::PublicIp => instance.eip.as_deref().or(instance.public_ip.as_deref()),
         HostAttr::PrivateIp => instance.private_ip.as_deref(),
-        HostAttr::PublicDns => instance.eip_dns.as_deref().or(instance.public_dns.as_deref()),
+        HostAttr::PublicDns => instance
+            .eip_dns
+            .as_deref()
+            .or(instance.public_dns.as_deref()),
         HostAttr::PrivateDns => instance.private_dns.as_deref(),
     }
     .filter(|v| !v.is_empty())
@@ -121,7 +148,12 @@ fn attr_value<'a>(instance: &'a Instance, attr: &HostAttr) -> Option<&'a str> {
 fn host_names(instances: &[&Instance], preference: &[HostAttr]) -> Vec<String> {
     let wanted: Vec<&str> = instances
         .iter()
-        .map(|i| preference.iter().find_map(|a| attr_value(i, a)).unwrap_or(i.instance_id.as_str()))
+        .map(|i| {
+            preference
+                .iter()
+                .find_map(|a| attr_value(i, a))
+                .unwrap_or(i.instance_id.as_str())
+        })
         .collect();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for w in &wanted {
@@ -130,7 +162,13 @@ fn host_names(instances: &[&Instance], preference: &[HostAttr]) -> Vec<String> {
     instances
         .iter()
         .zip(&wanted)
-        .map(|(i, w)| if count[w] > 1 && *w != i.instance_id { format!("{w}_{}", i.instance_id) } else { (*w).to_owned() })
+        .map(|(i, w)| {
+            if count[w] > 1 && *w != i.instance_id {
+                format!("{w}_{}", i.instance_id)
+            } else {
+                (*w).to_owned()
+            }
+        })
         .collect()
 }
 
@@ -149,11 +187,23 @@ fn instance_vars(i: &Instance, preference: &[HostAttr]) -> (Map<String, Value>, 
     put(&mut v, "key_name", i.key_name.as_deref());
     put(&mut v, "subnet_id", i.subnet_id.as_deref());
     put(&mut v, "private_ip_address", i.private_ip.as_deref());
-    put(&mut v, "public_ip_address", i.eip.as_deref().or(i.public_ip.as_deref()));
+    put(
+        &mut v,
+        "public_ip_address",
+        i.eip.as_deref().or(i.public_ip.as_deref()),
+    );
     put(&mut v, "private_dns_name", i.private_dns.as_deref());
-    put(&mut v, "public_dns_name", i.eip_dns.as_deref().or(i.public_dns.as_deref()));
+    put(
+        &mut v,
+        "public_dns_name",
+        i.eip_dns.as_deref().or(i.public_dns.as_deref()),
+    );
     let mut placement = Map::new();
-    put(&mut placement, "availability_zone", i.availability_zone.as_deref());
+    put(
+        &mut placement,
+        "availability_zone",
+        i.availability_zone.as_deref(),
+    );
     put(&mut placement, "region", i.region.as_deref());
     if !placement.is_empty() {
         v.insert("placement".into(), Value::Object(placement));
@@ -166,7 +216,9 @@ fn instance_vars(i: &Instance, preference: &[HostAttr]) -> (Map<String, Value>, 
     }
     v.insert("tags".into(), json!(i.tags));
     put(&mut v, "palin_tf_address", i.origin.address.as_deref());
-    let chosen = preference.iter().find_map(|a| attr_value(i, a).map(|value| (a.clone(), value)));
+    let chosen = preference
+        .iter()
+        .find_map(|a| attr_value(i, a).map(|value| (a.clone(), value)));
     if let Some((_, address)) = &chosen {
         put(&mut v, "ansible_host", Some(address));
     }
@@ -181,7 +233,11 @@ fn add_to_module_groups(inv: &mut Inventory, module: &str, host: &str) {
         let group = safe_group_name(&parts[..depth].join("_"));
         inv.groups.entry(group.clone()).or_default();
         if let Some(p) = &parent {
-            inv.groups.entry(p.clone()).or_default().children.insert(group.clone());
+            inv.groups
+                .entry(p.clone())
+                .or_default()
+                .children
+                .insert(group.clone());
         }
         parent = Some(group);
     }
@@ -195,7 +251,10 @@ fn memberships(inv: &Inventory) -> BTreeMap<&str, BTreeSet<&str>> {
     let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, g) in &inv.groups {
         for child in &g.children {
-            parents.entry(child.as_str()).or_default().push(name.as_str());
+            parents
+                .entry(child.as_str())
+                .or_default()
+                .push(name.as_str());
         }
     }
     let mut out: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -254,12 +313,20 @@ fn apply_connection(
             }
             Ok(())
         }
-        Connection::Ssh { bastion, bastion_user } => {
+        Connection::Ssh {
+            bastion,
+            bastion_user,
+        } => {
             let found = match bastion {
                 BastionRule::Off => None,
                 BastionRule::Host(host) => {
                     let i = names.iter().position(|n| n == host).ok_or_else(|| {
-                        Error::config(&config.origin, format!("connection.bastion.host: no host named {host:?} in the inventory"))
+                        Error::config(
+                            &config.origin,
+                            format!(
+                                "connection.bastion.host: no host named {host:?} in the inventory"
+                            ),
+                        )
                     })?;
                     Some(i)
                 }
@@ -278,16 +345,26 @@ fn apply_connection(
                 ))
             })?;
             let user = bastion_user.clone().or_else(|| {
-                inv.hostvars.get(bastion_name).and_then(|v| v.get("ansible_user")).and_then(Value::as_str).map(str::to_owned)
+                inv.hostvars
+                    .get(bastion_name)
+                    .and_then(|v| v.get("ansible_user"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
             });
             let jump = match user {
                 Some(u) => format!("-o ProxyJump={u}@{address}"),
                 None => format!("-o ProxyJump={address}"),
             };
             for name in names.iter().filter(|n| *n != bastion_name) {
-                if chosen.get(name.as_str()).is_some_and(|a| a.as_ref().is_some_and(HostAttr::is_private)) {
+                if chosen
+                    .get(name.as_str())
+                    .is_some_and(|a| a.as_ref().is_some_and(HostAttr::is_private))
+                {
                     let vars = inv.hostvars.get_mut(name).expect("every host has vars");
-                    vars.insert("ansible_ssh_common_args".into(), Value::String(jump.clone()));
+                    vars.insert(
+                        "ansible_ssh_common_args".into(),
+                        Value::String(jump.clone()),
+                    );
                 }
             }
             Ok(())
@@ -296,7 +373,12 @@ fn apply_connection(
 }
 
 fn obj(pairs: Vec<(&str, Option<Value>)>) -> Value {
-    Value::Object(pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))).collect())
+    Value::Object(
+        pairs
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
+            .collect(),
+    )
 }
 
 fn s(v: Option<&String>) -> Option<Value> {
@@ -310,10 +392,13 @@ pub fn database_vars(d: &Database) -> Value {
         ("port", d.port.map(Value::from)),
         ("endpoint", d.port.map(|p| json!(format!("{}:{p}", d.host)))),
         ("reader_host", s(d.reader_host.as_ref())),
-        ("kind", Some(json!(match d.kind {
-            DatabaseKind::Instance => "instance",
-            DatabaseKind::Cluster => "cluster",
-        }))),
+        (
+            "kind",
+            Some(json!(match d.kind {
+                DatabaseKind::Instance => "instance",
+                DatabaseKind::Cluster => "cluster",
+            })),
+        ),
         ("engine", s(d.engine.as_ref())),
         ("engine_version", s(d.engine_version.as_ref())),
         ("db_name", s(d.db_name.as_ref())),
@@ -343,10 +428,13 @@ pub fn cache_vars(c: &Cache) -> Value {
         ("port", c.port.map(Value::from)),
         ("reader_host", s(c.reader_host.as_ref())),
         ("tls", c.tls.map(Value::from)),
-        ("kind", Some(json!(match c.kind {
-            CacheKind::ReplicationGroup => "replication_group",
-            CacheKind::Cluster => "cluster",
-        }))),
+        (
+            "kind",
+            Some(json!(match c.kind {
+                CacheKind::ReplicationGroup => "replication_group",
+                CacheKind::Cluster => "cluster",
+            })),
+        ),
         ("cluster_mode", Some(json!(c.cluster_mode))),
         ("engine", s(c.engine.as_ref())),
         ("engine_version", s(c.engine_version.as_ref())),
@@ -367,7 +455,12 @@ pub fn lb_vars(l: &LoadBalancer) -> Value {
     ])
 }
 
-fn keyed<'a, T>(kind: &str, items: &'a [T], key: impl Fn(&T) -> &str, origin: impl Fn(&T) -> &str) -> Result<BTreeMap<&'a str, &'a T>> {
+fn keyed<'a, T>(
+    kind: &str,
+    items: &'a [T],
+    key: impl Fn(&T) -> &str,
+    origin: impl Fn(&T) -> &str,
+) -> Result<BTreeMap<&'a str, &'a T>> {
     let mut out: BTreeMap<&str, &T> = BTreeMap::new();
     for item in items {
         if let Some(previous) = out.insert(key(item), item) {
@@ -383,21 +476,59 @@ fn keyed<'a, T>(kind: &str, items: &'a [T], key: impl Fn(&T) -> &str, origin: im
 }
 
 fn add_endpoints(inv: &mut Inventory, model: &Model, config: &Config) -> Result<()> {
-    let dbs = keyed("RDS databases", &model.databases, |d| d.id.as_str(), |d| d.origin.source.as_str())?;
-    let caches = keyed("ElastiCache endpoints", &model.caches, |c| c.id.as_str(), |c| c.origin.source.as_str())?;
-    let lbs = keyed("load balancers", &model.load_balancers, |l| l.name.as_str(), |l| l.origin.source.as_str())?;
+    let dbs = keyed(
+        "RDS databases",
+        &model.databases,
+        |d| d.id.as_str(),
+        |d| d.origin.source.as_str(),
+    )?;
+    let caches = keyed(
+        "ElastiCache endpoints",
+        &model.caches,
+        |c| c.id.as_str(),
+        |c| c.origin.source.as_str(),
+    )?;
+    let lbs = keyed(
+        "load balancers",
+        &model.load_balancers,
+        |l| l.name.as_str(),
+        |l| l.origin.source.as_str(),
+    )?;
 
-    let rds: Map<String, Value> = dbs.iter().map(|(id, d)| ((*id).to_owned(), database_vars(d))).collect();
-    let redis: Map<String, Value> = caches.iter().map(|(id, c)| ((*id).to_owned(), cache_vars(c))).collect();
-    let lb: Map<String, Value> = lbs.iter().map(|(name, l)| ((*name).to_owned(), lb_vars(l))).collect();
+    let rds: Map<String, Value> = dbs
+        .iter()
+        .map(|(id, d)| ((*id).to_owned(), database_vars(d)))
+        .collect();
+    let redis: Map<String, Value> = caches
+        .iter()
+        .map(|(id, c)| ((*id).to_owned(), cache_vars(c)))
+        .collect();
+    let lb: Map<String, Value> = lbs
+        .iter()
+        .map(|(name, l)| ((*name).to_owned(), lb_vars(l)))
+        .collect();
 
-    for (family, engines) in [("postgres", &["postgres", "aurora-postgresql"][..]), ("mysql", &["mysql", "mariadb", "aurora-mysql"][..])] {
-        let matching: Vec<&Value> =
-            dbs.iter().filter(|(_, d)| d.engine.as_deref().is_some_and(|e| engines.contains(&e))).map(|(id, _)| &rds[*id]).collect();
+    for (family, engines) in [
+        ("postgres", &["postgres", "aurora-postgresql"][..]),
+        ("mysql", &["mysql", "mariadb", "aurora-mysql"][..]),
+    ] {
+        let matching: Vec<&Value> = dbs
+            .iter()
+            .filter(|(_, d)| d.engine.as_deref().is_some_and(|e| engines.contains(&e)))
+            .map(|(id, _)| &rds[*id])
+            .collect();
         if let [only] = matching[..] {
-            for field in ["host", "port", "reader_host", "db_name", "username", "password"] {
+            for field in [
+                "host",
+                "port",
+                "reader_host",
+                "db_name",
+                "username",
+                "password",
+            ] {
                 if let Some(value) = only.get(field) {
-                    inv.all_vars.insert(format!("palin_{family}_{field}"), value.clone());
+                    inv.all_vars
+                        .insert(format!("palin_{family}_{field}"), value.clone());
                 }
             }
         }
@@ -405,19 +536,26 @@ fn add_endpoints(inv: &mut Inventory, model: &Model, config: &Config) -> Result<
     if let [only] = redis.values().collect::<Vec<_>>()[..] {
         for field in ["host", "port", "reader_host", "tls", "auth_token"] {
             if let Some(value) = only.get(field) {
-                inv.all_vars.insert(format!("palin_redis_{field}"), value.clone());
+                inv.all_vars
+                    .insert(format!("palin_redis_{field}"), value.clone());
             }
         }
     }
     if let [only] = lb.values().collect::<Vec<_>>()[..] {
-        inv.all_vars.insert("palin_lb_dns_name".into(), only["dns_name"].clone());
+        inv.all_vars
+            .insert("palin_lb_dns_name".into(), only["dns_name"].clone());
     }
 
     if config.endpoint_hosts {
-        let endpoint_hosts = rds.iter().map(|(id, v)| (GROUP_RDS, id, v)).chain(redis.iter().map(|(id, v)| (GROUP_ELASTICACHE, id, v)));
+        let endpoint_hosts = rds
+            .iter()
+            .map(|(id, v)| (GROUP_RDS, id, v))
+            .chain(redis.iter().map(|(id, v)| (GROUP_ELASTICACHE, id, v)));
         for (group, id, vars) in endpoint_hosts {
             if inv.hostvars.contains_key(id) {
-                return Err(Error::Inventory(format!("endpoint host {id:?} has the same name as an EC2 host; set endpoint_hosts: false or rename one")));
+                return Err(Error::Inventory(format!(
+                    "endpoint host {id:?} has the same name as an EC2 host; set endpoint_hosts: false or rename one"
+                )));
             }
             let mut hv = Map::new();
             hv.insert("ansible_host".into(), vars["host"].clone());

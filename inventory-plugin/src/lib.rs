@@ -20,12 +20,21 @@ use cli::{Action, Cli, ExportFormat};
 /// Run one invocation and return the complete text for stdout (printed only once it is whole, so a
 /// failure never leaves a partial inventory behind).
 pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String> {
-    let overrides = config::Overrides { config: cli.config.clone(), tfstate: cli.tfstate.clone(), reveal: cli.reveal.clone() };
+    let overrides = config::Overrides {
+        config: cli.config.clone(),
+        tfstate: cli.tfstate.clone(),
+        reveal: cli.reveal.clone(),
+    };
     let config = config::load(&overrides, ctx)?;
     let model = sources::terraform::load(&config)?;
     let inv = inventory::build(&model, &config)?;
     let json = |v: serde_json::Value| {
-        let mut text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.expect("JSON values always serialise");
+        let mut text = if pretty {
+            serde_json::to_string_pretty(&v)
+        } else {
+            serde_json::to_string(&v)
+        }
+        .expect("JSON values always serialise");
         text.push('\n');
         text
     };
@@ -34,6 +43,8 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String>
         Action::Host(name) => json(render::host(&inv, &name)),
         Action::Graph => render::graph(&inv),
         Action::Export(ExportFormat::Ini) => render::ini(&inv),
-        Action::Export(ExportFormat::Yaml) => render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?,
+        Action::Export(ExportFormat::Yaml) => {
+            render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?
+        }
     })
 }

@@ -17,9 +17,17 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // clap explains over several lines; Ansible shows one. Keep what precedes the usage.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-            eprintln!("palin-inventory: {} (see palin-inventory --help)", one_line(first));
+            let reason: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .collect();
+            let reason = one_line(&reason.join(" "));
+            eprintln!(
+                "palin-inventory: {} (see palin-inventory --help)",
+                reason.trim_start_matches("error: ")
+            );
             return ExitCode::from(2);
         }
     };
@@ -27,7 +35,9 @@ fn main() -> ExitCode {
     let ctx = Context {
         env: &env,
         cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
-        exe_dir: std::env::current_exe().ok().and_then(|p| p.parent().map(std::path::Path::to_path_buf)),
+        exe_dir: std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf)),
     };
     let pretty = cli.pretty || std::io::stdout().is_terminal();
     match palin_inventory::run(&cli, &ctx, pretty) {

@@ -166,7 +166,11 @@ impl Model {
     /// `public_ip` in state is the address it had before the EIP was attached).
     pub fn attach_elastic_ips(&mut self) {
         for eip in std::mem::take(&mut self.elastic_ips) {
-            for instance in self.instances.iter_mut().filter(|i| i.instance_id == eip.instance_id) {
+            for instance in self
+                .instances
+                .iter_mut()
+                .filter(|i| i.instance_id == eip.instance_id)
+            {
                 instance.eip = Some(eip.public_ip.clone());
                 instance.eip_dns.clone_from(&eip.public_dns);
             }
@@ -175,17 +179,25 @@ impl Model {
 }
 
 /// The AWS region of a resource, from its explicit `region`, its ARN, or its availability zone.
-pub fn region_of(region: Option<&str>, arn: Option<&str>, availability_zone: Option<&str>) -> Option<String> {
+pub fn region_of(
+    region: Option<&str>,
+    arn: Option<&str>,
+    availability_zone: Option<&str>,
+) -> Option<String> {
     if let Some(r) = region.filter(|r| !r.is_empty()) {
         return Some(r.to_owned());
     }
-    if let Some(r) = arn.and_then(|a| a.split(':').nth(3)).filter(|r| !r.is_empty()) {
+    if let Some(r) = arn
+        .and_then(|a| a.split(':').nth(3))
+        .filter(|r| !r.is_empty())
+    {
         return Some(r.to_owned());
     }
     let az = availability_zone.filter(|az| az.len() > 1)?;
     let region = az.trim_end_matches(|c: char| c.is_ascii_lowercase() && !c.is_ascii_digit());
     // `eu-west-1a` -> `eu-west-1`; a local zone `us-west-2-lax-1a` -> `us-west-2-lax-1`.
-    (region.len() < az.len() && region.ends_with(|c: char| c.is_ascii_digit())).then(|| region.to_owned())
+    (region.len() < az.len() && region.ends_with(|c: char| c.is_ascii_digit()))
+        .then(|| region.to_owned())
 }
 
 #[cfg(test)]
@@ -194,10 +206,32 @@ mod tests {
 
     #[test]
     fn region_prefers_explicit_then_arn_then_zone() {
-        assert_eq!(region_of(Some("eu-west-3"), Some("arn:aws:ec2:us-east-1:1:x"), Some("eu-west-1a")).as_deref(), Some("eu-west-3"));
-        assert_eq!(region_of(None, Some("arn:aws:ec2:us-east-1:1:instance/i-1"), Some("eu-west-1a")).as_deref(), Some("us-east-1"));
-        assert_eq!(region_of(Some(""), None, Some("eu-west-1a")).as_deref(), Some("eu-west-1"));
-        assert_eq!(region_of(None, None, Some("us-west-2-lax-1a")).as_deref(), Some("us-west-2-lax-1"));
+        assert_eq!(
+            region_of(
+                Some("eu-west-3"),
+                Some("arn:aws:ec2:us-east-1:1:x"),
+                Some("eu-west-1a")
+            )
+            .as_deref(),
+            Some("eu-west-3")
+        );
+        assert_eq!(
+            region_of(
+                None,
+                Some("arn:aws:ec2:us-east-1:1:instance/i-1"),
+                Some("eu-west-1a")
+            )
+            .as_deref(),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            region_of(Some(""), None, Some("eu-west-1a")).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region_of(None, None, Some("us-west-2-lax-1a")).as_deref(),
+            Some("us-west-2-lax-1")
+        );
         assert_eq!(region_of(None, None, Some("a")), None);
         assert_eq!(region_of(None, None, None), None);
     }

@@ -14,7 +14,10 @@ use crate::inventory::Inventory;
 pub fn list(inv: &Inventory) -> Value {
     let mut doc = Map::new();
     let mut all = Map::new();
-    all.insert("children".into(), Value::from(inv.top_groups().into_iter().collect::<Vec<_>>()));
+    all.insert(
+        "children".into(),
+        Value::from(inv.top_groups().into_iter().collect::<Vec<_>>()),
+    );
     if !inv.all_vars.is_empty() {
         all.insert("vars".into(), Value::Object(inv.all_vars.clone()));
     }
@@ -22,17 +25,27 @@ pub fn list(inv: &Inventory) -> Value {
     for (name, group) in &inv.groups {
         let mut g = Map::new();
         if !group.hosts.is_empty() || (group.children.is_empty() && group.vars.is_empty()) {
-            g.insert("hosts".into(), Value::from(group.hosts.iter().cloned().collect::<Vec<_>>()));
+            g.insert(
+                "hosts".into(),
+                Value::from(group.hosts.iter().cloned().collect::<Vec<_>>()),
+            );
         }
         if !group.children.is_empty() {
-            g.insert("children".into(), Value::from(group.children.iter().cloned().collect::<Vec<_>>()));
+            g.insert(
+                "children".into(),
+                Value::from(group.children.iter().cloned().collect::<Vec<_>>()),
+            );
         }
         if !group.vars.is_empty() {
             g.insert("vars".into(), Value::Object(group.vars.clone()));
         }
         doc.insert(name.clone(), Value::Object(g));
     }
-    let hostvars: Map<String, Value> = inv.hostvars.iter().map(|(h, v)| (h.clone(), Value::Object(v.clone()))).collect();
+    let hostvars: Map<String, Value> = inv
+        .hostvars
+        .iter()
+        .map(|(h, v)| (h.clone(), Value::Object(v.clone())))
+        .collect();
     let mut meta = Map::new();
     meta.insert("hostvars".into(), Value::Object(hostvars));
     doc.insert("_meta".into(), Value::Object(meta));
@@ -112,29 +125,54 @@ pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
         let mut g = Map::new();
         if let Some(group) = inv.groups.get(name) {
             if !group.hosts.is_empty() {
-                g.insert("hosts".into(), Value::Object(group.hosts.iter().map(|h| (h.clone(), Value::Null)).collect()));
+                g.insert(
+                    "hosts".into(),
+                    Value::Object(
+                        group
+                            .hosts
+                            .iter()
+                            .map(|h| (h.clone(), Value::Null))
+                            .collect(),
+                    ),
+                );
             }
             if !group.vars.is_empty() {
                 g.insert("vars".into(), Value::Object(group.vars.clone()));
             }
             if !group.children.is_empty() && seen.insert(name.to_owned()) {
-                let children = group.children.iter().map(|c| (c.clone(), group_value(inv, c, seen))).collect();
+                let children = group
+                    .children
+                    .iter()
+                    .map(|c| (c.clone(), group_value(inv, c, seen)))
+                    .collect();
                 g.insert("children".into(), Value::Object(children));
                 seen.remove(name);
             }
         }
-        if g.is_empty() { Value::Null } else { Value::Object(g) }
+        if g.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(g)
+        }
     }
     let mut all = Map::new();
     if !inv.all_vars.is_empty() {
         all.insert("vars".into(), Value::Object(inv.all_vars.clone()));
     }
     if !inv.hostvars.is_empty() {
-        let hosts = inv.hostvars.iter().map(|(h, v)| (h.clone(), Value::Object(v.clone()))).collect();
+        let hosts = inv
+            .hostvars
+            .iter()
+            .map(|(h, v)| (h.clone(), Value::Object(v.clone())))
+            .collect();
         all.insert("hosts".into(), Value::Object(hosts));
     }
     let mut seen = BTreeSet::new();
-    let children: Map<String, Value> = inv.top_groups().into_iter().map(|g| (g.to_owned(), group_value(inv, g, &mut seen))).collect();
+    let children: Map<String, Value> = inv
+        .top_groups()
+        .into_iter()
+        .map(|g| (g.to_owned(), group_value(inv, g, &mut seen)))
+        .collect();
     if !children.is_empty() {
         all.insert("children".into(), Value::Object(children));
     }
@@ -223,10 +261,34 @@ mod tests {
 
     fn sample() -> Inventory {
         let mut inv = Inventory::default();
-        inv.groups.insert("aws_ec2".into(), Group { hosts: ["web-0".to_owned()].into(), ..Group::default() });
-        inv.groups.insert("module_app".into(), Group { children: ["module_app_module_x".to_owned()].into(), ..Group::default() });
-        inv.groups.insert("module_app_module_x".into(), Group { hosts: ["web-0".to_owned()].into(), ..Group::default() });
-        inv.hostvars.insert("web-0".into(), json!({"ansible_host": "10.0.0.1", "tags": {"Role": "web"}}).as_object().cloned().unwrap_or_default());
+        inv.groups.insert(
+            "aws_ec2".into(),
+            Group {
+                hosts: ["web-0".to_owned()].into(),
+                ..Group::default()
+            },
+        );
+        inv.groups.insert(
+            "module_app".into(),
+            Group {
+                children: ["module_app_module_x".to_owned()].into(),
+                ..Group::default()
+            },
+        );
+        inv.groups.insert(
+            "module_app_module_x".into(),
+            Group {
+                hosts: ["web-0".to_owned()].into(),
+                ..Group::default()
+            },
+        );
+        inv.hostvars.insert(
+            "web-0".into(),
+            json!({"ansible_host": "10.0.0.1", "tags": {"Role": "web"}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
         inv.all_vars.insert("app_url".into(), json!("https://x"));
         inv
     }
@@ -234,11 +296,23 @@ mod tests {
     #[test]
     fn list_never_writes_an_empty_group_dict() {
         let doc = list(&sample());
-        assert_eq!(doc["all"], json!({"children": ["aws_ec2", "module_app"], "vars": {"app_url": "https://x"}}));
-        assert_eq!(doc["module_app"], json!({"children": ["module_app_module_x"]}));
-        assert_eq!(doc["_meta"]["hostvars"]["web-0"]["ansible_host"], "10.0.0.1");
+        assert_eq!(
+            doc["all"],
+            json!({"children": ["aws_ec2", "module_app"], "vars": {"app_url": "https://x"}})
+        );
+        assert_eq!(
+            doc["module_app"],
+            json!({"children": ["module_app_module_x"]})
+        );
+        assert_eq!(
+            doc["_meta"]["hostvars"]["web-0"]["ansible_host"],
+            "10.0.0.1"
+        );
         let empty = list(&Inventory::default());
-        assert_eq!(empty, json!({"all": {"children": []}, "_meta": {"hostvars": {}}}));
+        assert_eq!(
+            empty,
+            json!({"all": {"children": []}, "_meta": {"hostvars": {}}})
+        );
     }
 
     #[test]
@@ -251,7 +325,10 @@ mod tests {
 
     #[test]
     fn python_literals_round_trip_types() {
-        assert_eq!(py_literal(&json!({"a": [1, true, null, "it's \\ \n"]})), r"{'a': [1, True, None, 'it\'s \\ \n']}");
+        assert_eq!(
+            py_literal(&json!({"a": [1, true, null, "it's \\ \n"]})),
+            r"{'a': [1, True, None, 'it\'s \\ \n']}"
+        );
         assert_eq!(py_literal(&json!("5432")), "'5432'");
         assert_eq!(shell_quote(r#"{'a': "b\"}"#), r#""{'a': \"b\\\"}""#);
     }
@@ -260,8 +337,14 @@ mod tests {
     fn ini_puts_vars_on_hosts_and_children_in_sections() {
         let text = ini(&sample());
         assert!(text.contains("[all:vars]\napp_url='https://x'\n"), "{text}");
-        assert!(text.contains("web-0 ansible_host=\"'10.0.0.1'\" tags=\"{'Role': 'web'}\"\n"), "{text}");
-        assert!(text.contains("[module_app:children]\nmodule_app_module_x\n"), "{text}");
+        assert!(
+            text.contains("web-0 ansible_host=\"'10.0.0.1'\" tags=\"{'Role': 'web'}\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[module_app:children]\nmodule_app_module_x\n"),
+            "{text}"
+        );
         assert!(!text.contains("[module_app]\n"), "{text}");
     }
 }

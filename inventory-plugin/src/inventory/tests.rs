@@ -1,1 +1,410 @@
-//! Tests of naming, grouping and variables.
+//! Tests of naming, grouping, connection settings and the endpoint variable scheme (pure: models in, inventories out).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::*;
+use crate::config::{self, Context, Overrides};
+use crate::model::{Origin, Output};
+
+fn config(yaml: &str) -> Config {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("palin.yml"), yaml).expect("write config");
+    let env = |_: &str| None;
+    let ctx = Context {
+        env: &env,
+        cwd: dir.path().to_path_buf(),
+        exe_dir: None,
+    };
+    config::load(&Overrides::default(), &ctx).expect("valid config")
+}
+
+fn instance(
+    id: &str,
+    name: Option<&str>,
+    private_ip: &str,
+    public_ip: Option<&str>,
+    tags: &[(&str, &str)],
+) -> Instance {
+    let mut t: BTreeMap<String, String> = tags
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    if let Some(n) = name {
+        t.insert("Name".into(), n.into());
+    }
+    Instance {
+        instance_id: id.into(),
+        private_ip: Some(private_ip.into()),
+        public_ip: public_ip.map(Into::into),
+        availability_zone: Some("eu-west-1a".into()),
+        region: Some("eu-west-1".into()),
+        tags: t,
+        origin: Origin {
+            source: "t".into(),
+            address: Some(format!("module.app.aws_instance.{id}")),
+            module: Some("module.app".into()),
+            resource: Some("aws_instance.web".into()),
+        },
+        ..Instance::default()
+    }
+}
+
+fn db(id: &str, engine: &str) -> Database {
+    Database {
+        id: id.into(),
+        kind: DatabaseKind::Instance,
+        host: format!("{id}.rds.example"),
+        port: Some(5432),
+        reader_host: None,
+        engine: Some(engine.into()),
+        engine_version: None,
+        db_name: Some("app".into()),
+        username: Some("admin".into()),
+        password: None,
+        arn: None,
+        region: None,
+        origin: Origin {
+            source: "t".into(),
+            ..Origin::default()
+        },
+    }
+}
+
+fn cache(id: &str) -> Cache {
+    Cache {
+        id: id.into(),
+        kind: CacheKind::ReplicationGroup,
+        host: format!("master.{id}.cache"),
+        port: Some(6379),
+        reader_host: Some(format!("replica.{id}.cache")),
+        tls: Some(true),
+        engine: Some("redis".into()),
+        engine_version: None,
+        cluster_mode: false,
+        nodes: vec![],
+        auth_token: None,
+        arn: None,
+        region: None,
+        origin: Origin {
+            source: "t".into(),
+            ..Origin::default()
+        },
+    }
+}
+
+#[test]
+fn colliding_names_get_instance_ids_and_nothing_is_dropped() {
+    let model = Model {
+        instances: vec![
+            instance("i-2", Some("web"), "10.0.0.2", None, &[]),
+            instance("i-1", Some("web"), "10.0.0.1", None, &[]),
+            instance("i-3", None, "10.0.0.3", None, &[]),
+            instance("i-1", Some("web"), "10.0.0.1", None, &[]), // the same instance from a second state
+        ],
+        ..Model::default()
+    };
+    let inv = build(&model, &config("")).expect("builds");
+    assert_eq!(
+        inv.hostvars.keys().collect::<Vec<_>>(),
+        ["i-3", "web_i-1", "web_i-2"]
+    );
+}
+
+#[test]
+fn groups_come_from_tags_resource_and_nested_modules() {
+    let mut nested = instance(
+        "i-9",
+        Some("cache-0"),
+        "10.0.0.9",
+        None,
+        &[("Role", "cache node")],
+    );
+    nested.origin.module = Some("module.app.module.cache".into());
+    let model = Model {
+        instances: vec![
+            instance(
+                "i-1",
+                Some("web-0"),
+                "10.0.0.1",
+                None,
+                &[("Role", "web"), ("Env", "prod")],
+            ),
+            nested,
+        ],
+        ..Model::default()
+    };
+    let inv = build(&model, &config("")).expect("builds");
+    let names: Vec<&str> = inv.groups.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "aws_ec2",
+            "aws_instance_web",
+            "module_app",
+            "module_app_module_cache",
+            "tag_Env_prod",
+            "tag_Role_cache_node",
+            "tag_Role_web"
+        ]
+    );
+    assert_eq!(
+        inv.groups["module_app"].children.iter().collect::<Vec<_>>(),
+        ["module_app_module_cache"]
+    );
+    assert!(!inv.top_groups().contains("module_app_module_cache"));
+    let only_role = build(&model, &config("tag_groups: [Role]")).expect("builds");
+    assert!(!only_role.groups.contains_key("tag_Env_prod"));
+}
+
+#[test]
+fn safe_group_names() {
+    assert_eq!(safe_group_name("tag_Name_web-1.a"), "tag_Name_web_1_a");
+    assert_eq!(safe_group_name("1st"), "_1st");
+    assert_eq!(safe_group_name("tag_K_é"), "tag_K__");
+}
+
+#[test]
+fn private_hosts_jump_through_the_bastion() {
+    let model = Model {
+        instances: vec![
+            instance(
+                "i-b",
+                Some("bastion"),
+                "10.0.100.1",
+                Some("198.51.100.1"),
+                &[("Role", "bastion")],
+            ),
+            instance("i-1", Some("web-0"), "10.0.0.1", None, &[("Role", "web")]),
+            instance(
+                "i-2",
+                Some("web-pub"),
+                "10.0.0.2",
+                Some("198.51.100.2"),
+                &[("Role", "web")],
+            ),
+        ],
+        ..Model::default()
+    };
+    let inv = build(
+        &model,
+        &config("ansible_user: {tag_Role_bastion: admin, all: ec2-user}"),
+    )
+    .expect("builds");
+    assert_eq!(inv.hostvars["web-0"]["ansible_host"], "10.0.0.1");
+    assert_eq!(
+        inv.hostvars["web-0"]["ansible_ssh_common_args"],
+        "-o ProxyJump=admin@198.51.100.1"
+    );
+    assert_eq!(inv.hostvars["web-0"]["ansible_user"], "ec2-user");
+    assert_eq!(inv.hostvars["bastion"]["ansible_user"], "admin");
+    assert!(!inv.hostvars["bastion"].contains_key("ansible_ssh_common_args"));
+    assert_eq!(inv.hostvars["web-pub"]["ansible_host"], "198.51.100.2");
+    assert!(!inv.hostvars["web-pub"].contains_key("ansible_ssh_common_args"));
+
+    let off = build(&model, &config("connection: {bastion: false}")).expect("builds");
+    assert!(!off.hostvars["web-0"].contains_key("ansible_ssh_common_args"));
+
+    let named = build(
+        &model,
+        &config("connection: {bastion: {host: web-pub, user: jump}}"),
+    )
+    .expect("builds");
+    assert_eq!(
+        named.hostvars["web-0"]["ansible_ssh_common_args"],
+        "-o ProxyJump=jump@198.51.100.2"
+    );
+
+    let missing =
+        build(&model, &config("connection: {bastion: {host: nope}}")).expect_err("unknown bastion");
+    assert!(
+        missing.to_string().contains("no host named \"nope\""),
+        "{missing}"
+    );
+}
+
+#[test]
+fn a_bastion_without_public_address_is_an_error() {
+    let model = Model {
+        instances: vec![instance(
+            "i-b",
+            Some("bastion"),
+            "10.0.100.1",
+            None,
+            &[("Role", "bastion")],
+        )],
+        ..Model::default()
+    };
+    let err = build(&model, &config(""))
+        .expect_err("no public address")
+        .to_string();
+    assert!(
+        err.contains("bastion bastion has no public address"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ssm_mode_connects_by_instance_id() {
+    let model = Model {
+        instances: vec![instance("i-1", Some("web-0"), "10.0.0.1", None, &[])],
+        ..Model::default()
+    };
+    let inv = build(&model, &config("connection: {mode: ssm, ssm_bucket: b}")).expect("builds");
+    let v = &inv.hostvars["web-0"];
+    assert_eq!(v["ansible_host"], "i-1");
+    assert_eq!(v["ansible_connection"], "community.aws.aws_ssm");
+    assert_eq!(v["ansible_aws_ssm_region"], "eu-west-1");
+    assert_eq!(v["ansible_aws_ssm_bucket_name"], "b");
+}
+
+#[test]
+fn eip_wins_for_ansible_host_and_public_address() {
+    let mut m = Model {
+        instances: vec![instance(
+            "i-1",
+            Some("web"),
+            "10.0.0.1",
+            Some("198.51.100.7"),
+            &[],
+        )],
+        ..Model::default()
+    };
+    m.elastic_ips.push(crate::model::ElasticIp {
+        instance_id: "i-1".into(),
+        public_ip: "203.0.113.5".into(),
+        public_dns: None,
+    });
+    m.attach_elastic_ips();
+    let inv = build(&m, &config("")).expect("builds");
+    assert_eq!(inv.hostvars["web"]["ansible_host"], "203.0.113.5");
+    assert_eq!(inv.hostvars["web"]["public_ip_address"], "203.0.113.5");
+    let private = build(&m, &config("ansible_host: [private-ip-address]")).expect("builds");
+    assert_eq!(private.hostvars["web"]["ansible_host"], "10.0.0.1");
+}
+
+#[test]
+fn endpoint_aliases_exist_only_for_a_single_endpoint_of_a_kind() {
+    let one = Model {
+        databases: vec![db("app", "postgres")],
+        caches: vec![cache("c")],
+        ..Model::default()
+    };
+    let inv = build(&one, &config("")).expect("builds");
+    assert_eq!(inv.all_vars["palin_postgres_host"], "app.rds.example");
+    assert_eq!(inv.all_vars["palin_postgres_port"], 5432);
+    assert_eq!(inv.all_vars["palin_postgres_db_name"], "app");
+    assert_eq!(inv.all_vars["palin_redis_host"], "master.c.cache");
+    assert_eq!(inv.all_vars["palin_redis_reader_host"], "replica.c.cache");
+    assert_eq!(inv.all_vars["palin_redis_tls"], true);
+    assert_eq!(
+        inv.all_vars["palin_rds"]["app"]["endpoint"],
+        "app.rds.example:5432"
+    );
+    assert!(!inv.all_vars.contains_key("palin_mysql_host"));
+
+    let two = Model {
+        databases: vec![
+            db("a", "postgres"),
+            db("b", "aurora-postgresql"),
+            db("m", "mysql"),
+        ],
+        ..Model::default()
+    };
+    let inv = build(&two, &config("")).expect("builds");
+    assert!(!inv.all_vars.contains_key("palin_postgres_host"));
+    assert_eq!(inv.all_vars["palin_mysql_host"], "m.rds.example");
+    assert_eq!(
+        inv.all_vars["palin_rds"].as_object().map(|m| m.len()),
+        Some(3)
+    );
+    assert_eq!(inv.all_vars["palin_redis"], json!({}));
+}
+
+#[test]
+fn endpoint_hosts_are_local_hosts_in_their_groups() {
+    let m = Model {
+        databases: vec![db("app", "postgres")],
+        caches: vec![cache("c")],
+        ..Model::default()
+    };
+    let inv = build(&m, &config("endpoint_hosts: true")).expect("builds");
+    assert_eq!(
+        inv.groups[GROUP_RDS].hosts.iter().collect::<Vec<_>>(),
+        ["app"]
+    );
+    assert_eq!(
+        inv.groups[GROUP_ELASTICACHE]
+            .hosts
+            .iter()
+            .collect::<Vec<_>>(),
+        ["c"]
+    );
+    assert_eq!(inv.hostvars["app"]["ansible_connection"], "local");
+    assert_eq!(inv.hostvars["app"]["ansible_host"], "app.rds.example");
+    assert_eq!(inv.hostvars["c"]["palin_endpoint"]["port"], 6379);
+}
+
+#[test]
+fn duplicate_endpoint_ids_are_an_error_naming_both_sources() {
+    let mut second = db("app", "postgres");
+    second.origin.source = "other.tfstate".into();
+    let m = Model {
+        databases: vec![db("app", "postgres"), second],
+        ..Model::default()
+    };
+    let err = build(&m, &config("")).expect_err("duplicate").to_string();
+    assert!(
+        err.contains("two RDS databases named \"app\" (from t and other.tfstate)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn outputs_merge_when_equal_and_fail_when_they_disagree() {
+    let out = |name: &str, value: serde_json::Value, source: &str| Output {
+        name: name.into(),
+        value,
+        origin: Origin {
+            source: source.into(),
+            ..Origin::default()
+        },
+    };
+    let same = Model {
+        outputs: vec![
+            out("vpc-id", json!("vpc-1"), "a"),
+            out("vpc-id", json!("vpc-1"), "b"),
+        ],
+        ..Model::default()
+    };
+    let inv = build(&same, &config("")).expect("builds");
+    assert_eq!(inv.all_vars["vpc_id"], "vpc-1");
+    let prefixed = build(&same, &config("terraform: {outputs_prefix: tf_}")).expect("builds");
+    assert_eq!(prefixed.all_vars["tf_vpc_id"], "vpc-1");
+    let off = build(&same, &config("terraform: {outputs: false}")).expect("builds");
+    assert!(!off.all_vars.contains_key("vpc_id"));
+
+    let differ = Model {
+        outputs: vec![
+            out("vpc_id", json!("vpc-1"), "a"),
+            out("vpc_id", json!("vpc-2"), "b"),
+        ],
+        ..Model::default()
+    };
+    let err = build(&differ, &config(""))
+        .expect_err("conflict")
+        .to_string();
+    assert!(err.contains("different values in a and b"), "{err}");
+
+    let clash = Model {
+        outputs: vec![out("palin_rds", json!(1), "a")],
+        ..Model::default()
+    };
+    assert!(
+        build(&clash, &config(""))
+            .expect_err("clash")
+            .to_string()
+            .contains("outputs_prefix")
+    );
+}

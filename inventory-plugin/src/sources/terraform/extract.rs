@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer};
 
 use super::state::{ResourceObject, Sensitive, StateDoc};
 use crate::error::{Error, Result};
 use crate::model::{
-    region_of, Cache, CacheKind, CacheNode, Database, DatabaseKind, ElasticIp, Instance, LoadBalancer, Model, Origin,
-    Output,
+    Cache, CacheKind, CacheNode, Database, DatabaseKind, ElasticIp, Instance, LoadBalancer, Model,
+    Origin, Output, region_of,
 };
 
 /// Map one parsed state to the model. `source` names the state in errors and hostvars;
@@ -23,7 +23,11 @@ use crate::model::{
 pub fn extract(source: &str, doc: &StateDoc<'_>, reveal: &BTreeSet<String>) -> Result<Model> {
     let mut model = Model::default();
     for obj in doc.objects.iter().filter(|o| o.managed && !o.deposed) {
-        let ctx = Ctx { source, obj, reveal };
+        let ctx = Ctx {
+            source,
+            obj,
+            reveal,
+        };
         match obj.resource_type.as_str() {
             "aws_instance" => model.instances.push(ctx.instance()?),
             "aws_eip" => model.elastic_ips.extend(ctx.eip()?),
@@ -40,8 +44,15 @@ pub fn extract(source: &str, doc: &StateDoc<'_>, reveal: &BTreeSet<String>) -> R
         if output.sensitive && !reveal.contains(name) {
             continue;
         }
-        let origin = Origin { source: source.to_owned(), ..Origin::default() };
-        model.outputs.push(Output { name: name.clone(), value: output.value.clone(), origin });
+        let origin = Origin {
+            source: source.to_owned(),
+            ..Origin::default()
+        };
+        model.outputs.push(Output {
+            name: name.clone(),
+            value: output.value.clone(),
+            origin,
+        });
     }
     Ok(model)
 }
@@ -58,7 +69,10 @@ struct Ctx<'a, 'd> {
 impl Ctx<'_, '_> {
     fn parse<T: DeserializeOwned>(&self) -> Result<T> {
         self.obj.attributes.parse().map_err(|e| {
-            Error::state(self.source, format!("{}: unexpected attributes: {e}", self.obj.address()))
+            Error::state(
+                self.source,
+                format!("{}: unexpected attributes: {e}", self.obj.address()),
+            )
         })
     }
 
@@ -75,7 +89,11 @@ impl Ctx<'_, '_> {
     /// Keep an attribute unless it is secret (by nature or by the state's marking) and not revealed.
     fn keep<T>(&self, name: &str, value: Option<T>) -> Option<T> {
         let secret = SECRET_ATTRIBUTES.contains(&name) || self.obj.sensitive.attr(name);
-        if secret && !self.reveal.contains(name) { None } else { value }
+        if secret && !self.reveal.contains(name) {
+            None
+        } else {
+            value
+        }
     }
 
     fn text(&self, name: &str, value: Option<String>) -> Option<String> {
@@ -95,7 +113,11 @@ impl Ctx<'_, '_> {
         let availability_zone = self.text("availability_zone", a.availability_zone);
         let arn = self.text("arn", a.arn);
         Ok(Instance {
-            region: region_of(a.region.as_deref(), arn.as_deref(), availability_zone.as_deref()),
+            region: region_of(
+                a.region.as_deref(),
+                arn.as_deref(),
+                availability_zone.as_deref(),
+            ),
             instance_id: a.id,
             instance_type: self.text("instance_type", a.instance_type),
             image_id: self.text("ami", a.ami),
@@ -109,7 +131,9 @@ impl Ctx<'_, '_> {
             eip: None,
             eip_dns: None,
             state: self.text("instance_state", a.instance_state),
-            security_group_ids: self.keep("vpc_security_group_ids", a.vpc_security_group_ids).unwrap_or_default(),
+            security_group_ids: self
+                .keep("vpc_security_group_ids", a.vpc_security_group_ids)
+                .unwrap_or_default(),
             tags,
             origin: self.origin(),
         })
@@ -125,7 +149,12 @@ impl Ctx<'_, '_> {
         Ok(self.elastic_ip(a.instance_id, a.public_ip, None))
     }
 
-    fn elastic_ip(&self, instance: Option<String>, ip: Option<String>, dns: Option<String>) -> Option<ElasticIp> {
+    fn elastic_ip(
+        &self,
+        instance: Option<String>,
+        ip: Option<String>,
+        dns: Option<String>,
+    ) -> Option<ElasticIp> {
         Some(ElasticIp {
             instance_id: instance.filter(|i| !i.is_empty())?,
             public_ip: self.text("public_ip", ip)?,
@@ -138,10 +167,18 @@ impl Ctx<'_, '_> {
         // `address` is the host; `endpoint` is `address:port`.
         let host = self.text("address", a.address).or_else(|| {
             let endpoint = self.text("endpoint", a.endpoint)?;
-            Some(endpoint.rsplit_once(':').map_or(endpoint.clone(), |(h, _)| h.to_owned()))
+            Some(
+                endpoint
+                    .rsplit_once(':')
+                    .map_or(endpoint.clone(), |(h, _)| h.to_owned()),
+            )
         });
         let Some(host) = host else { return Ok(None) };
-        let id = a.identifier.filter(|i| !i.is_empty()).or(a.id).unwrap_or_else(|| self.obj.name.clone());
+        let id = a
+            .identifier
+            .filter(|i| !i.is_empty())
+            .or(a.id)
+            .unwrap_or_else(|| self.obj.name.clone());
         let arn = self.text("arn", a.arn);
         let availability_zone = a.availability_zone.filter(|z| !z.is_empty());
         Ok(Some(Database {
@@ -151,11 +188,19 @@ impl Ctx<'_, '_> {
             port: self.keep("port", a.port),
             reader_host: None,
             engine: self.text("engine", a.engine),
-            engine_version: self.text("engine_version_actual", a.engine_version_actual).or(self.text("engine_version", a.engine_version)),
-            db_name: self.text("db_name", a.db_name).or(self.text("name", a.name)),
+            engine_version: self
+                .text("engine_version_actual", a.engine_version_actual)
+                .or(self.text("engine_version", a.engine_version)),
+            db_name: self
+                .text("db_name", a.db_name)
+                .or(self.text("name", a.name)),
             username: self.text("username", a.username),
             password: self.text("password", a.password),
-            region: region_of(a.region.as_deref(), arn.as_deref(), availability_zone.as_deref()),
+            region: region_of(
+                a.region.as_deref(),
+                arn.as_deref(),
+                availability_zone.as_deref(),
+            ),
             arn,
             origin: self.origin(),
         }))
@@ -163,10 +208,19 @@ impl Ctx<'_, '_> {
 
     fn rds_cluster(&self) -> Result<Option<Database>> {
         let a: RdsClusterAttrs = self.parse()?;
-        let Some(host) = self.text("endpoint", a.endpoint) else { return Ok(None) };
-        let id = a.cluster_identifier.filter(|i| !i.is_empty()).or(a.id).unwrap_or_else(|| self.obj.name.clone());
+        let Some(host) = self.text("endpoint", a.endpoint) else {
+            return Ok(None);
+        };
+        let id = a
+            .cluster_identifier
+            .filter(|i| !i.is_empty())
+            .or(a.id)
+            .unwrap_or_else(|| self.obj.name.clone());
         let arn = self.text("arn", a.arn);
-        let first_zone = a.availability_zones.as_ref().and_then(|z| z.first().cloned());
+        let first_zone = a
+            .availability_zones
+            .as_ref()
+            .and_then(|z| z.first().cloned());
         Ok(Some(Database {
             id,
             kind: DatabaseKind::Cluster,
@@ -174,7 +228,9 @@ impl Ctx<'_, '_> {
             port: self.keep("port", a.port),
             reader_host: self.text("reader_endpoint", a.reader_endpoint),
             engine: self.text("engine", a.engine),
-            engine_version: self.text("engine_version_actual", a.engine_version_actual).or(self.text("engine_version", a.engine_version)),
+            engine_version: self
+                .text("engine_version_actual", a.engine_version_actual)
+                .or(self.text("engine_version", a.engine_version)),
             db_name: self.text("database_name", a.database_name),
             username: self.text("master_username", a.master_username),
             password: self.text("master_password", a.master_password),
@@ -187,10 +243,19 @@ impl Ctx<'_, '_> {
     fn replication_group(&self) -> Result<Option<Cache>> {
         let a: ReplicationGroupAttrs = self.parse()?;
         let primary = self.text("primary_endpoint_address", a.primary_endpoint_address);
-        let configuration = self.text("configuration_endpoint_address", a.configuration_endpoint_address);
+        let configuration = self.text(
+            "configuration_endpoint_address",
+            a.configuration_endpoint_address,
+        );
         let cluster_mode = primary.is_none() && configuration.is_some();
-        let Some(host) = primary.or(configuration) else { return Ok(None) };
-        let id = a.replication_group_id.filter(|i| !i.is_empty()).or(a.id).unwrap_or_else(|| self.obj.name.clone());
+        let Some(host) = primary.or(configuration) else {
+            return Ok(None);
+        };
+        let id = a
+            .replication_group_id
+            .filter(|i| !i.is_empty())
+            .or(a.id)
+            .unwrap_or_else(|| self.obj.name.clone());
         let arn = self.text("arn", a.arn);
         Ok(Some(Cache {
             id,
@@ -199,8 +264,12 @@ impl Ctx<'_, '_> {
             port: self.keep("port", a.port),
             reader_host: self.text("reader_endpoint_address", a.reader_endpoint_address),
             tls: self.keep("transit_encryption_enabled", a.transit_encryption_enabled),
-            engine: self.text("engine", a.engine).or_else(|| Some("redis".to_owned())),
-            engine_version: self.text("engine_version_actual", a.engine_version_actual).or(self.text("engine_version", a.engine_version)),
+            engine: self
+                .text("engine", a.engine)
+                .or_else(|| Some("redis".to_owned())),
+            engine_version: self
+                .text("engine_version_actual", a.engine_version_actual)
+                .or(self.text("engine_version", a.engine_version)),
             cluster_mode,
             nodes: Vec::new(),
             auth_token: self.text("auth_token", a.auth_token),
@@ -215,7 +284,9 @@ impl Ctx<'_, '_> {
         let engine = a.engine.unwrap_or_default();
         // Members of a replication group are reached through the group's endpoints; memcached
         // is not Redis and has no place in `palin_redis`.
-        if a.replication_group_id.is_some_and(|g| !g.is_empty()) || !matches!(engine.as_str(), "redis" | "valkey") {
+        if a.replication_group_id.is_some_and(|g| !g.is_empty())
+            || !matches!(engine.as_str(), "redis" | "valkey")
+        {
             return Ok(None);
         }
         let nodes: Vec<CacheNode> = self
@@ -231,8 +302,14 @@ impl Ctx<'_, '_> {
                 })
             })
             .collect();
-        let Some(first) = nodes.first() else { return Ok(None) };
-        let id = a.cluster_id.filter(|i| !i.is_empty()).or(a.id).unwrap_or_else(|| self.obj.name.clone());
+        let Some(first) = nodes.first() else {
+            return Ok(None);
+        };
+        let id = a
+            .cluster_id
+            .filter(|i| !i.is_empty())
+            .or(a.id)
+            .unwrap_or_else(|| self.obj.name.clone());
         let arn = self.text("arn", a.arn);
         let zone = first.availability_zone.clone();
         Ok(Some(Cache {
@@ -243,7 +320,9 @@ impl Ctx<'_, '_> {
             reader_host: None,
             tls: self.keep("transit_encryption_enabled", a.transit_encryption_enabled),
             engine: Some(engine),
-            engine_version: self.text("engine_version_actual", a.engine_version_actual).or(self.text("engine_version", a.engine_version)),
+            engine_version: self
+                .text("engine_version_actual", a.engine_version_actual)
+                .or(self.text("engine_version", a.engine_version)),
             cluster_mode: false,
             nodes,
             auth_token: None,
@@ -255,9 +334,14 @@ impl Ctx<'_, '_> {
 
     fn load_balancer(&self) -> Result<Option<LoadBalancer>> {
         let a: LbAttrs = self.parse()?;
-        let Some(dns_name) = self.text("dns_name", a.dns_name) else { return Ok(None) };
+        let Some(dns_name) = self.text("dns_name", a.dns_name) else {
+            return Ok(None);
+        };
         Ok(Some(LoadBalancer {
-            name: a.name.filter(|n| !n.is_empty()).unwrap_or_else(|| self.obj.name.clone()),
+            name: a
+                .name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| self.obj.name.clone()),
             dns_name,
             zone_id: self.text("zone_id", a.zone_id),
             arn: self.text("arn", a.arn),
@@ -304,9 +388,14 @@ fn de_port<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u16>, 
     }
     match Option::<Port>::deserialize(d)? {
         None | Some(Port::Num(0)) => Ok(None),
-        Some(Port::Num(n)) => u16::try_from(n).map(Some).map_err(|_| de::Error::custom(format!("port {n} out of range"))),
+        Some(Port::Num(n)) => u16::try_from(n)
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("port {n} out of range"))),
         Some(Port::Text(s)) if s.is_empty() => Ok(None),
-        Some(Port::Text(s)) => s.parse().map(Some).map_err(|_| de::Error::custom(format!("port {s:?} is not a number"))),
+        Some(Port::Text(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("port {s:?} is not a number"))),
     }
 }
 
@@ -471,24 +560,34 @@ mod tests {
     }
 
     fn v4(resources: &str) -> String {
-        format!(r#"{{"version":4,"outputs":{{"pw":{{"value":"S3CRET","type":"string","sensitive":true}},"url":{{"value":"https://x","type":"string"}}}},"resources":[{resources}]}}"#)
+        format!(
+            r#"{{"version":4,"outputs":{{"pw":{{"value":"S3CRET","type":"string","sensitive":true}},"url":{{"value":"https://x","type":"string"}}}},"resources":[{resources}]}}"#
+        )
     }
 
     #[test]
     fn db_instance_endpoint_is_split_and_cluster_endpoint_kept() {
         let m = model(
-            &v4(r#"{"mode":"managed","type":"aws_db_instance","name":"db","instances":[{"attributes":{"identifier":"app","endpoint":"app.x.rds.amazonaws.com:5432","port":5432,"engine":"postgres","db_name":"pal","username":"u","password":"S3CRET","arn":"arn:aws:rds:eu-west-1:1:db:app"}}]},
-                   {"mode":"managed","type":"aws_rds_cluster","name":"c","instances":[{"attributes":{"cluster_identifier":"rep","endpoint":"rep.cluster-x.rds.amazonaws.com","reader_endpoint":"rep.cluster-ro-x.rds.amazonaws.com","port":5432,"engine":"aurora-postgresql","master_password":"S3CRET","availability_zones":["eu-west-1b"]}}]}"#),
+            &v4(
+                r#"{"mode":"managed","type":"aws_db_instance","name":"db","instances":[{"attributes":{"identifier":"app","endpoint":"app.x.rds.amazonaws.com:5432","port":5432,"engine":"postgres","db_name":"pal","username":"u","password":"S3CRET","arn":"arn:aws:rds:eu-west-1:1:db:app"}}]},
+                   {"mode":"managed","type":"aws_rds_cluster","name":"c","instances":[{"attributes":{"cluster_identifier":"rep","endpoint":"rep.cluster-x.rds.amazonaws.com","reader_endpoint":"rep.cluster-ro-x.rds.amazonaws.com","port":5432,"engine":"aurora-postgresql","master_password":"S3CRET","availability_zones":["eu-west-1b"]}}]}"#,
+            ),
             &[],
         );
         assert_eq!(m.databases.len(), 2);
         let db = &m.databases[0];
-        assert_eq!((db.id.as_str(), db.host.as_str(), db.port), ("app", "app.x.rds.amazonaws.com", Some(5432)));
+        assert_eq!(
+            (db.id.as_str(), db.host.as_str(), db.port),
+            ("app", "app.x.rds.amazonaws.com", Some(5432))
+        );
         assert_eq!(db.region.as_deref(), Some("eu-west-1"));
         assert_eq!(db.password, None);
         let c = &m.databases[1];
         assert_eq!(c.host, "rep.cluster-x.rds.amazonaws.com");
-        assert_eq!(c.reader_host.as_deref(), Some("rep.cluster-ro-x.rds.amazonaws.com"));
+        assert_eq!(
+            c.reader_host.as_deref(),
+            Some("rep.cluster-ro-x.rds.amazonaws.com")
+        );
         assert_eq!(c.kind, DatabaseKind::Cluster);
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.password, None);
@@ -496,10 +595,19 @@ mod tests {
 
     #[test]
     fn secrets_need_revealing_by_name() {
-        let text = v4(r#"{"mode":"managed","type":"aws_elasticache_replication_group","name":"r","instances":[{"attributes":{"replication_group_id":"cache","primary_endpoint_address":"p.cache","reader_endpoint_address":"r.cache","port":6379,"transit_encryption_enabled":true,"auth_token":"S3CRET"},"sensitive_attributes":[[{"type":"get_attr","value":"auth_token"}]]}]}"#);
+        let text = v4(
+            r#"{"mode":"managed","type":"aws_elasticache_replication_group","name":"r","instances":[{"attributes":{"replication_group_id":"cache","primary_endpoint_address":"p.cache","reader_endpoint_address":"r.cache","port":6379,"transit_encryption_enabled":true,"auth_token":"S3CRET"},"sensitive_attributes":[[{"type":"get_attr","value":"auth_token"}]]}]}"#,
+        );
         let hidden = model(&text, &[]);
         assert_eq!(hidden.caches[0].auth_token, None);
-        assert_eq!(hidden.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["url"]);
+        assert_eq!(
+            hidden
+                .outputs
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>(),
+            ["url"]
+        );
         let shown = model(&text, &["auth_token", "pw"]);
         assert_eq!(shown.caches[0].auth_token.as_deref(), Some("S3CRET"));
         assert_eq!(shown.outputs.len(), 2);
@@ -509,8 +617,10 @@ mod tests {
     #[test]
     fn sensitive_marked_attributes_and_tags_are_withheld() {
         let m = model(
-            &v4(r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"attributes":{"id":"i-1","private_ip":"10.0.0.1","key_name":"k","tags":{"Name":"w","Token":"S3CRET"}},
-                "sensitive_attributes":[[{"type":"get_attr","value":"key_name"}],[{"type":"get_attr","value":"tags"},{"type":"index","value":{"value":"Token","type":"string"}}]]}]}"#),
+            &v4(
+                r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"attributes":{"id":"i-1","private_ip":"10.0.0.1","key_name":"k","tags":{"Name":"w","Token":"S3CRET"}},
+                "sensitive_attributes":[[{"type":"get_attr","value":"key_name"}],[{"type":"get_attr","value":"tags"},{"type":"index","value":{"value":"Token","type":"string"}}]]}]}"#,
+            ),
             &[],
         );
         let i = &m.instances[0];
@@ -522,39 +632,59 @@ mod tests {
     #[test]
     fn cache_cluster_members_and_memcached_are_not_redis_endpoints() {
         let m = model(
-            &v4(r#"{"mode":"managed","type":"aws_elasticache_cluster","name":"a","instances":[{"attributes":{"cluster_id":"solo","engine":"redis","port":6379,"replication_group_id":"","cache_nodes":[{"id":"0001","address":"solo.cache","port":6379,"availability_zone":"eu-west-1a"}]}}]},
+            &v4(
+                r#"{"mode":"managed","type":"aws_elasticache_cluster","name":"a","instances":[{"attributes":{"cluster_id":"solo","engine":"redis","port":6379,"replication_group_id":"","cache_nodes":[{"id":"0001","address":"solo.cache","port":6379,"availability_zone":"eu-west-1a"}]}}]},
                    {"mode":"managed","type":"aws_elasticache_cluster","name":"b","instances":[{"attributes":{"cluster_id":"member","engine":"redis","replication_group_id":"rg","cache_nodes":[{"id":"0001","address":"m.cache","port":6379}]}}]},
-                   {"mode":"managed","type":"aws_elasticache_cluster","name":"c","instances":[{"attributes":{"cluster_id":"mc","engine":"memcached","cache_nodes":[{"id":"0001","address":"mc.cache","port":11211}]}}]}"#),
+                   {"mode":"managed","type":"aws_elasticache_cluster","name":"c","instances":[{"attributes":{"cluster_id":"mc","engine":"memcached","cache_nodes":[{"id":"0001","address":"mc.cache","port":11211}]}}]}"#,
+            ),
             &[],
         );
         assert_eq!(m.caches.len(), 1);
-        assert_eq!((m.caches[0].id.as_str(), m.caches[0].host.as_str()), ("solo", "solo.cache"));
+        assert_eq!(
+            (m.caches[0].id.as_str(), m.caches[0].host.as_str()),
+            ("solo", "solo.cache")
+        );
         assert_eq!(m.caches[0].region.as_deref(), Some("eu-west-1"));
     }
 
     #[test]
     fn deposed_and_data_objects_are_ignored_and_eips_collected() {
         let m = model(
-            &v4(r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"attributes":{"id":"i-1"}},{"deposed":"0001","attributes":{"id":"i-0"}}]},
+            &v4(
+                r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"attributes":{"id":"i-1"}},{"deposed":"0001","attributes":{"id":"i-0"}}]},
                    {"mode":"data","type":"aws_instance","name":"d","instances":[{"attributes":{"id":"i-9"}}]},
-                   {"mode":"managed","type":"aws_eip","name":"e","instances":[{"attributes":{"instance":"i-1","public_ip":"203.0.113.9"}}]}"#),
+                   {"mode":"managed","type":"aws_eip","name":"e","instances":[{"attributes":{"instance":"i-1","public_ip":"203.0.113.9"}}]}"#,
+            ),
             &[],
         );
-        assert_eq!(m.instances.iter().map(|i| i.instance_id.as_str()).collect::<Vec<_>>(), ["i-1"]);
+        assert_eq!(
+            m.instances
+                .iter()
+                .map(|i| i.instance_id.as_str())
+                .collect::<Vec<_>>(),
+            ["i-1"]
+        );
         assert_eq!(m.elastic_ips[0].public_ip, "203.0.113.9");
     }
 
     #[test]
     fn module_keys_are_stripped_for_grouping() {
-        assert_eq!(strip_instance_keys(r#"module.app["x]"].module.cache[0]"#), "module.app.module.cache");
+        assert_eq!(
+            strip_instance_keys(r#"module.app["x]"].module.cache[0]"#),
+            "module.app.module.cache"
+        );
         assert_eq!(strip_instance_keys("module.app"), "module.app");
     }
 
     #[test]
     fn wrong_attribute_types_name_the_resource() {
-        let text = v4(r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"index_key":2,"attributes":{"id":"i-1","tags":"oops"}}]}"#);
+        let text = v4(
+            r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"index_key":2,"attributes":{"id":"i-1","tags":"oops"}}]}"#,
+        );
         let doc = parse("s.tfstate", &text).expect("valid");
-        let err = extract("s.tfstate", &doc, &BTreeSet::new()).expect_err("bad tags").to_string();
+        let err = extract("s.tfstate", &doc, &BTreeSet::new())
+            .expect_err("bad tags")
+            .to_string();
         assert!(err.contains("aws_instance.w[2]"), "{err}");
     }
 }

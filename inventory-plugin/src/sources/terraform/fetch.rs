@@ -28,7 +28,9 @@ pub fn read_all(sources: &[StateSource], default_state: bool) -> Result<Vec<(Str
             }
             StateSource::Stdin => {
                 let mut buf = Vec::new();
-                std::io::stdin().read_to_end(&mut buf).map_err(|e| Error::read(&name, io_reason(&e)))?;
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Error::read(&name, io_reason(&e)))?;
                 texts.push(Some((name.clone(), utf8(&name, buf)?)));
             }
             StateSource::Command { argv, dir } => {
@@ -52,21 +54,34 @@ pub fn read_all(sources: &[StateSource], default_state: bool) -> Result<Vec<(Str
 }
 
 fn utf8(name: &str, bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|_| Error::state(name, "not UTF-8 text (a binary or compressed file?)"))
+    String::from_utf8(bytes)
+        .map_err(|_| Error::state(name, "not UTF-8 text (a binary or compressed file?)"))
 }
 
-fn run_command(argv: &[String], dir: Option<&std::path::Path>) -> std::result::Result<Vec<u8>, String> {
+fn run_command(
+    argv: &[String],
+    dir: Option<&std::path::Path>,
+) -> std::result::Result<Vec<u8>, String> {
     let (program, args) = argv.split_first().ok_or("empty command")?;
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null());
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
-    let out = cmd.output().map_err(|e| format!("cannot run {program}: {}", io_reason(&e)))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {program}: {}", io_reason(&e)))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("no error output");
-        let status = out.status.code().map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"));
+        let last = stderr
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or("no error output");
+        let status = out
+            .status
+            .code()
+            .map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"));
         return Err(format!("exited with {status}: {}", one_line(last)));
     }
     Ok(out.stdout)
@@ -116,28 +131,50 @@ async fn read_s3(loc: &S3Location) -> S3Result {
     }
     let sdk = loader.load().await;
     if sdk.region().is_none() {
-        return Err("no AWS region: set region in the s3 state settings, AWS_REGION or the profile".into());
+        return Err(
+            "no AWS region: set region in the s3 state settings, AWS_REGION or the profile".into(),
+        );
     }
     // Custom endpoints (MinIO, LocalStack, moto) serve buckets by path, not by virtual host.
     let path_style = sdk.endpoint_url().is_some();
-    let client = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style).build());
-    let out = client.get_object().bucket(&loc.bucket).key(loc.object_key()).send().await.map_err(|err| match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let code = e.code().unwrap_or("error");
-            let hint = match code {
-                "NoSuchKey" if loc.workspace != "default" => " (check the workspace and workspace_key_prefix)",
-                "NoSuchKey" => " (check the key; a non-default workspace lives under env:/<workspace>/)",
-                _ => "",
-            };
-            let status = service.raw().status().as_u16();
-            match e.message() {
-                Some(m) if !m.is_empty() => format!("{code} (HTTP {status}): {}{hint}", one_line(m)),
-                _ => format!("{code} (HTTP {status}){hint}"),
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(path_style)
+            .build(),
+    );
+    let out = client
+        .get_object()
+        .bucket(&loc.bucket)
+        .key(loc.object_key())
+        .send()
+        .await
+        .map_err(|err| match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let code = e.code().unwrap_or("error");
+                let hint = match code {
+                    "NoSuchKey" if loc.workspace != "default" => {
+                        " (check the workspace and workspace_key_prefix)"
+                    }
+                    "NoSuchKey" => {
+                        " (check the key; a non-default workspace lives under env:/<workspace>/)"
+                    }
+                    _ => "",
+                };
+                let status = service.raw().status().as_u16();
+                match e.message() {
+                    Some(m) if !m.is_empty() => {
+                        format!("{code} (HTTP {status}): {}{hint}", one_line(m))
+                    }
+                    _ => format!("{code} (HTTP {status}){hint}"),
+                }
             }
-        }
-        _ => one_line(&DisplayErrorContext(&err).to_string()),
-    })?;
-    let body = out.body.collect().await.map_err(|e| format!("reading the object body failed: {e}"))?;
+            _ => one_line(&DisplayErrorContext(&err).to_string()),
+        })?;
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("reading the object body failed: {e}"))?;
     Ok(body.into_bytes().to_vec())
 }

@@ -89,14 +89,22 @@ impl Sensitive {
         let mut s = Sensitive::default();
         for path in paths.as_array().into_iter().flatten() {
             let steps = path.as_array().map(Vec::as_slice).unwrap_or_default();
-            let Some(attr) = steps.first().and_then(|step| step.get("value")).and_then(Value::as_str) else {
+            let Some(attr) = steps
+                .first()
+                .and_then(|step| step.get("value"))
+                .and_then(Value::as_str)
+            else {
                 continue;
             };
             // A string index right below the attribute marks one map key (e.g. a tag); anything
             // deeper or different marks the whole attribute, which is the safe side.
             let key = match steps {
                 [_, second] if second.get("type").and_then(Value::as_str) == Some("index") => {
-                    second.get("value").and_then(|v| v.get("value")).and_then(Value::as_str).map(str::to_owned)
+                    second
+                        .get("value")
+                        .and_then(|v| v.get("value"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
                 }
                 _ => None,
             };
@@ -278,7 +286,9 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
     let top: Top<'a> = serde_json::from_str(text).map_err(|e| bad(json_problem(&e)))?;
     if !text.trim_start().starts_with('{') {
         // serde would happily read a struct from a JSON array; a state is always an object.
-        return Err(bad("not a Terraform state: the document is not a JSON object".into()));
+        return Err(bad(
+            "not a Terraform state: the document is not a JSON object".into(),
+        ));
     }
     if top.encryption_version.is_some() {
         return Err(bad(
@@ -292,14 +302,22 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
             Some(v @ 0..=3) => Err(bad(format!(
                 "state format version {v} (Terraform 0.11 or older) is not supported; upgrade the state with Terraform 0.12 or newer (`terraform state pull` prints version 4)"
             ))),
-            Some(v) => Err(bad(format!("unknown state format version {v}; palin-inventory reads version 4 (Terraform 0.12 to 1.x)"))),
-            None => Err(bad(format!("\"version\" must be a number, found {version}"))),
+            Some(v) => Err(bad(format!(
+                "unknown state format version {v}; palin-inventory reads version 4 (Terraform 0.12 to 1.x)"
+            ))),
+            None => Err(bad(format!(
+                "not a Terraform state: \"version\" is {version}, not a state format number"
+            ))),
         };
     }
     if let Some(format_version) = &top.format_version {
-        let major = format_version.as_str().and_then(|v| v.split('.').next()).and_then(|m| m.parse::<u64>().ok());
+        let major = format_version
+            .as_str()
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.parse::<u64>().ok());
         return match major {
-            Some(0 | 1) => parse_show(&top).map_err(|e| bad(format!("invalid `terraform show -json` document: {e}"))),
+            Some(0 | 1) => parse_show(&top)
+                .map_err(|e| bad(format!("invalid `terraform show -json` document: {e}"))),
             _ => Err(bad(format!(
                 "unknown `terraform show -json` format_version {format_version}; palin-inventory reads 0.x and 1.x"
             ))),
@@ -312,7 +330,11 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
 fn json_problem(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Eof => format!("truncated JSON: the document ends early (line {}, column {})", e.line(), e.column()),
+        Category::Eof => format!(
+            "truncated JSON: the document ends early (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
         Category::Syntax => format!("invalid JSON: {e}"),
         Category::Data => format!("not a Terraform state: {e}"),
         Category::Io => format!("cannot read JSON: {e}"),
@@ -325,7 +347,8 @@ fn parse_v4<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
         None => Vec::new(),
     };
     let outputs = match top.outputs {
-        Some(raw) => serde_json::from_str::<Option<BTreeMap<String, StateOutput>>>(raw.get())?.unwrap_or_default(),
+        Some(raw) => serde_json::from_str::<Option<BTreeMap<String, StateOutput>>>(raw.get())?
+            .unwrap_or_default(),
         None => BTreeMap::new(),
     };
     let mut objects = Vec::with_capacity(resources.len());
@@ -346,7 +369,11 @@ fn parse_v4<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
                 deposed: i.deposed.is_some_and(|d| !d.is_empty()),
                 tainted: i.status.as_deref() == Some("tainted"),
                 attributes,
-                sensitive: i.sensitive_attributes.as_ref().map(Sensitive::from_v4_paths).unwrap_or_default(),
+                sensitive: i
+                    .sensitive_attributes
+                    .as_ref()
+                    .map(Sensitive::from_v4_paths)
+                    .unwrap_or_default(),
             });
         }
     }
@@ -376,13 +403,20 @@ fn parse_show<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
                     Some(raw) => Attributes::Raw(raw),
                     None => Attributes::Owned(Value::Object(serde_json::Map::new())),
                 },
-                sensitive: r.sensitive_values.as_ref().map(Sensitive::from_mask).unwrap_or_default(),
+                sensitive: r
+                    .sensitive_values
+                    .as_ref()
+                    .map(Sensitive::from_mask)
+                    .unwrap_or_default(),
             });
         }
         // Reverse so that modules come out in document order.
         stack.extend(module.child_modules.into_iter().rev());
     }
-    Ok(StateDoc { objects, outputs: values.outputs })
+    Ok(StateDoc {
+        objects,
+        outputs: values.outputs,
+    })
 }
 
 /// Rebuild nested attributes from a legacy flat map (`tags.%`, `tags.Name`, `list.#`, `list.0`).
@@ -397,9 +431,13 @@ fn unflatten(flat: &BTreeMap<String, String>) -> Value {
             Some((_, "%" | "#")) => {}
             Some((attr, rest)) if !rest.contains('.') => {
                 if let Ok(i) = rest.parse::<usize>() {
-                    lists.entry(attr).or_default().insert(i, Value::String(value.clone()));
-                } else if let Value::Object(m) =
-                    out.entry(attr.to_owned()).or_insert_with(|| Value::Object(serde_json::Map::new()))
+                    lists
+                        .entry(attr)
+                        .or_default()
+                        .insert(i, Value::String(value.clone()));
+                } else if let Value::Object(m) = out
+                    .entry(attr.to_owned())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()))
                 {
                     m.insert(rest.to_owned(), Value::String(value.clone()));
                 }
@@ -466,7 +504,14 @@ mod tests {
         )
         .expect("valid");
         let addrs: Vec<_> = doc.objects.iter().map(ResourceObject::address).collect();
-        assert_eq!(addrs, ["aws_db_instance.db", "module.a.aws_instance.x[1]", "module.a.module.b.aws_lb.l"]);
+        assert_eq!(
+            addrs,
+            [
+                "aws_db_instance.db",
+                "module.a.aws_instance.x[1]",
+                "module.a.module.b.aws_lb.l"
+            ]
+        );
         assert!(doc.objects[0].sensitive.attr("password"));
         assert!(!doc.objects[0].sensitive.attr("tags"));
         assert!(doc.objects[1].sensitive.key("tags", "K"));
@@ -487,20 +532,33 @@ mod tests {
         assert!(err("{not json").contains("invalid JSON"));
         assert!(err(r#"{"version":3,"modules":[]}"#).contains("version 3"));
         assert!(err(r#"{"version":5,"resources":[]}"#).contains("unknown state format version 5"));
-        assert!(err(r#"{"meta":{},"encrypted_data":"AAA","encryption_version":"v0"}"#).contains("encrypted"));
+        assert!(
+            err(r#"{"meta":{},"encrypted_data":"AAA","encryption_version":"v0"}"#)
+                .contains("encrypted")
+        );
         assert!(err(r#"{"name":"pkg"}"#).contains("not a Terraform state"));
         assert!(err("[1,2]").contains("not a Terraform state"));
         assert!(err(r#"{"format_version":"2.0"}"#).contains("format_version"));
         assert!(err(r#"{"version":4,"resources":{}}"#).contains("invalid v4 state"));
-        assert!(err(r#"{"version":"4"}"#).contains("must be a number"));
+        assert!(err(r#"{"version":"4"}"#).contains("not a state format number"));
     }
 
     #[test]
     fn flat_attributes_are_unflattened() {
-        let flat: BTreeMap<String, String> = [("id", "i-1"), ("tags.%", "1"), ("tags.Name", "web"), ("sg.#", "2"), ("sg.1", "b"), ("sg.0", "a")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        assert_eq!(unflatten(&flat), serde_json::json!({"id": "i-1", "tags": {"Name": "web"}, "sg": ["a", "b"]}));
+        let flat: BTreeMap<String, String> = [
+            ("id", "i-1"),
+            ("tags.%", "1"),
+            ("tags.Name", "web"),
+            ("sg.#", "2"),
+            ("sg.1", "b"),
+            ("sg.0", "a"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(
+            unflatten(&flat),
+            serde_json::json!({"id": "i-1", "tags": {"Name": "web"}, "sg": ["a", "b"]})
+        );
     }
 }
