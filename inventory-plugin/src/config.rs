@@ -452,7 +452,7 @@ fn build(
     for (group, user) in file.ansible_user.unwrap_or_default() {
         match (group, user) {
             (serde_yaml_ng::Value::String(g), serde_yaml_ng::Value::String(u)) => {
-                users.push((g, u))
+                users.push((g, u));
             }
             _ => {
                 return Err(bad(

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
 use crate::config::{self, Context, Overrides};
@@ -315,10 +315,7 @@ fn endpoint_aliases_exist_only_for_a_single_endpoint_of_a_kind() {
     let inv = build(&two, &config("")).expect("builds");
     assert!(!inv.all_vars.contains_key("palin_postgres_host"));
     assert_eq!(inv.all_vars["palin_mysql_host"], "m.rds.example");
-    assert_eq!(
-        inv.all_vars["palin_rds"].as_object().map(|m| m.len()),
-        Some(3)
-    );
+    assert_eq!(inv.all_vars["palin_rds"].as_object().map(Map::len), Some(3));
     assert_eq!(inv.all_vars["palin_redis"], json!({}));
 }
 
@@ -363,7 +360,7 @@ fn duplicate_endpoint_ids_are_an_error_naming_both_sources() {
 
 #[test]
 fn outputs_merge_when_equal_and_fail_when_they_disagree() {
-    let out = |name: &str, value: serde_json::Value, source: &str| Output {
+    let out = |name: &str, value: Value, source: &str| Output {
         name: name.into(),
         value,
         origin: Origin {
