@@ -465,3 +465,28 @@ fn help_documents_every_setting() {
         assert!(help.contains(setting), "--help does not mention {setting}");
     }
 }
+
+#[test]
+fn bundled_examples_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // The README's quick start: run in examples/quickstart with nothing configured.
+    let quick: Value =
+        serde_json::from_str(&ok(bin(&root.join("examples/quickstart")).arg("--list")))
+            .expect("json");
+    assert_eq!(quick, list_with(&fixture("stack.tfstate"), &[]));
+    // The annotated example config is valid and applies (its S3 state replaced by a local one).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc: Value = serde_json::from_str(&ok(bin(dir.path())
+        .args(["--config"])
+        .arg(root.join("examples/palin.yml"))
+        .arg("--tfstate")
+        .arg(fixture("stack.tfstate"))
+        .arg("--list")))
+    .expect("json");
+    let web = &doc["_meta"]["hostvars"]["web-0"];
+    assert_eq!(web["ansible_user"], "admin");
+    assert_eq!(
+        web["ansible_ssh_common_args"],
+        "-o ProxyJump=admin@52.49.200.17"
+    );
+}
