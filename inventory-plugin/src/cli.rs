@@ -143,7 +143,7 @@ palin.yml (every key optional)
 
 VARIABLES (the same whatever the source)
   every host: instance_id, instance_type, image_id, private_ip_address, public_ip_address,
-    private_dns_name, public_dns_name, placement.{availability_zone,region}, state.name, tags,
+    private_dns_name, public_dns_name, placement.{availability_zone,region}, state.name, ec2_tags,
     ansible_host; groups aws_ec2, tag_KEY_VALUE, <type>_<name>, module_<path>
   all: palin_rds.<id>.{host,port,endpoint,reader_host,engine,db_name,username,...},
     palin_redis.<id>.{host,port,reader_host,tls,engine,nodes,...}, palin_lb.<name>.dns_name;

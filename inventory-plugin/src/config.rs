@@ -338,6 +338,8 @@ fn build(
     let env_states = if overrides.tfstate.is_empty() {
         env(ENV_TFSTATE)
             .map(|v| split_sources(&v))
+            .transpose()
+            .map_err(|m| Error::config(ENV_TFSTATE, m))?
             .unwrap_or_default()
     } else {
         overrides.tfstate.clone()
@@ -521,17 +523,24 @@ fn default_local_state(ctx: &Context<'_>, workspace: Option<&str>) -> PathBuf {
 }
 
 /// Split `PALIN_TFSTATE` on `:`, keeping `s3://…` URIs whole.
-fn split_sources(value: &str) -> Vec<String> {
+fn split_sources(value: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     let mut parts = value.split(':').peekable();
     while let Some(part) = parts.next() {
         if part == "s3" && parts.peek().is_some_and(|next| next.starts_with("//")) {
-            out.push(format!("s3:{}", parts.next().unwrap_or_default()));
+            let uri = format!("s3:{}", parts.next().unwrap_or_default());
+            if parts.peek().is_some_and(|next| next.starts_with('/')) {
+                // `s3://b/env:/staging/k`: the workspace key prefix has a `:`, the separator.
+                return Err(format!(
+                    "{uri}:… looks like an S3 key with a ':' (such as env:/<workspace>/), which PALIN_TFSTATE cannot hold because ':' separates sources; give the plain key and select the workspace with TF_WORKSPACE=<workspace>, or use an s3 entry in palin.yml"
+                ));
+            }
+            out.push(uri);
         } else if !part.is_empty() {
             out.push(part.to_owned());
         }
     }
-    out
+    Ok(out)
 }
 
 fn parse_source_uri(s: &str, cwd: &Path, workspace: Option<&str>) -> Result<StateSource, String> {
@@ -716,6 +725,17 @@ mod tests {
             ("b", "env:/w/k/t.tfstate".to_owned())
         );
         assert_eq!(cfg.states[2], StateSource::Stdin);
+    }
+
+    #[test]
+    fn s3_keys_with_a_colon_are_refused_with_advice() {
+        let err = load_with(None, &[("PALIN_TFSTATE", "s3://b/env:/staging/k.tfstate")])
+            .expect_err("ambiguous")
+            .to_string();
+        assert!(
+            err.starts_with("config PALIN_TFSTATE: s3://b/env:") && err.contains("TF_WORKSPACE"),
+            "{err}"
+        );
     }
 
     #[test]

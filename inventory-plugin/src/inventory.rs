@@ -22,6 +22,86 @@ pub const GROUP_RDS: &str = "aws_rds";
 /// Group of ElastiCache endpoint hosts (with `endpoint_hosts: true`).
 pub const GROUP_ELASTICACHE: &str = "aws_elasticache";
 
+/// Variable names Ansible reserves (`ansible.vars.reserved.get_reserved_names()`, ansible-core
+/// 2.19): a variable with one of these names makes Ansible warn on every run.
+pub const RESERVED_NAMES: [&str; 75] = [
+    "action",
+    "always",
+    "any_errors_fatal",
+    "args",
+    "async",
+    "async_val",
+    "become",
+    "become_exe",
+    "become_flags",
+    "become_method",
+    "become_user",
+    "block",
+    "changed_when",
+    "check_mode",
+    "collections",
+    "connection",
+    "cycler",
+    "debugger",
+    "delay",
+    "delegate_facts",
+    "delegate_to",
+    "dict",
+    "diff",
+    "environment",
+    "fact_path",
+    "failed_when",
+    "force_handlers",
+    "gather_facts",
+    "gather_timeout",
+    "handlers",
+    "hosts",
+    "ignore_errors",
+    "ignore_unreachable",
+    "joiner",
+    "lipsum",
+    "local_action",
+    "lookup",
+    "loop",
+    "loop_control",
+    "loop_with",
+    "max_fail_percentage",
+    "module_defaults",
+    "name",
+    "namespace",
+    "no_log",
+    "notify",
+    "now",
+    "omit",
+    "order",
+    "poll",
+    "port",
+    "post_tasks",
+    "pre_tasks",
+    "q",
+    "query",
+    "range",
+    "register",
+    "remote_user",
+    "rescue",
+    "retries",
+    "roles",
+    "run_once",
+    "serial",
+    "strategy",
+    "tags",
+    "tasks",
+    "throttle",
+    "timeout",
+    "undef",
+    "until",
+    "vars",
+    "vars_files",
+    "vars_prompt",
+    "when",
+    "with_",
+];
+
 /// One inventory group.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
@@ -214,7 +294,8 @@ fn instance_vars(i: &Instance, preference: &[HostAttr]) -> (Map<String, Value>, 
     if !i.security_group_ids.is_empty() {
         v.insert("security_group_ids".into(), json!(i.security_group_ids));
     }
-    v.insert("tags".into(), json!(i.tags));
+    // `tags` is a reserved name in Ansible (it warns on every run); amazon.aws uses `ec2_tags` too.
+    v.insert("ec2_tags".into(), json!(i.tags));
     put(&mut v, "palin_tf_address", i.origin.address.as_deref());
     let chosen = preference
         .iter()
@@ -578,8 +659,12 @@ fn add_outputs(inv: &mut Inventory, model: &Model, config: &Config) -> Result<()
     }
     let mut from: BTreeMap<String, &str> = BTreeMap::new();
     for output in &model.outputs {
-        // Terraform allows `-` in output names; Ansible variable names do not.
-        let name = format!("{}{}", config.outputs_prefix, output.name.replace('-', "_"));
+        // Terraform allows `-` in output names; Ansible variable names do not. A name Ansible
+        // reserves (an output called `tags`, `name`, `port`, ...) gets `tf_` in front.
+        let mut name = format!("{}{}", config.outputs_prefix, output.name.replace('-', "_"));
+        if RESERVED_NAMES.contains(&name.as_str()) {
+            name.insert_str(0, "tf_");
+        }
         if let Some(source) = from.get(&name) {
             if inv.all_vars.get(&name) != Some(&output.value) {
                 return Err(Error::Inventory(format!(

@@ -394,6 +394,18 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         .to_string();
     assert!(err.contains("different values in a and b"), "{err}");
 
+    let reserved = Model {
+        outputs: vec![
+            out("tags", json!({"Env": "prod"}), "a"),
+            out("port", json!(1), "a"),
+        ],
+        ..Model::default()
+    };
+    let inv = build(&reserved, &config("")).expect("builds");
+    assert_eq!(inv.all_vars["tf_tags"], json!({"Env": "prod"}));
+    assert_eq!(inv.all_vars["tf_port"], 1);
+    assert!(!inv.all_vars.contains_key("tags") && !inv.all_vars.contains_key("port"));
+
     let clash = Model {
         outputs: vec![out("palin_rds", json!(1), "a")],
         ..Model::default()

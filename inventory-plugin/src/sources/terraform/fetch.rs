@@ -112,7 +112,7 @@ fn read_s3_all(locations: Vec<(usize, S3Location)>) -> Result<Vec<(usize, S3Resu
 
 async fn read_s3(loc: &S3Location) -> S3Result {
     use aws_config::timeout::TimeoutConfig;
-    use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+    use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
@@ -169,7 +169,7 @@ async fn read_s3(loc: &S3Location) -> S3Result {
                     _ => format!("{code} (HTTP {status}){hint}"),
                 }
             }
-            _ => one_line(&DisplayErrorContext(&err).to_string()),
+            _ => error_chain(&err),
         })?;
     let body = out
         .body
@@ -177,4 +177,19 @@ async fn read_s3(loc: &S3Location) -> S3Result {
         .await
         .map_err(|e| format!("reading the object body failed: {e}"))?;
     Ok(body.into_bytes().to_vec())
+}
+
+/// An error and its sources as one readable line (`dispatch failure: io error: … Connection
+/// refused`), without the SDK's debug dump of the same chain.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
