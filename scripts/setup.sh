@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up of everything palin's build and tests need:
+#   bash scripts/setup.sh
+# - Debian packages: musl-tools (static builds), hyperfine (bench), jq
+# - rustup: rustfmt, clippy, the x86_64-unknown-linux-musl target
+# - .venv at the repo root with the pinned Python tools of requirements-dev.txt
+#   (ansible-core, moto[server], pytest)
+# Re-running it is cheap: every step is skipped when already done.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------
+apt_pkgs=(musl-tools hyperfine jq)
+missing=()
+command -v musl-gcc >/dev/null 2>&1 || missing+=(musl-tools)
+command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if ((${#missing[@]})); then
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+    say "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    say "apt packages present (${apt_pkgs[*]})"
+fi
+
+# --- Rust toolchain pieces ---------------------------------------------------
+if ! command -v rustup >/dev/null 2>&1; then
+    echo "setup: rustup not found; install Rust via rustup first" >&2
+    exit 1
+fi
+installed_components="$(rustup component list --installed 2>/dev/null || true)"
+for comp in rustfmt clippy; do
+    if grep -q "^${comp}-" <<<"$installed_components"; then
+        say "rustup component $comp present"
+    else
+        say "rustup component add $comp"
+        rustup component add "$comp"
+    fi
+done
+musl_target=x86_64-unknown-linux-musl
+if rustup target list --installed 2>/dev/null | grep -qx "$musl_target"; then
+    say "rustup target $musl_target present"
+else
+    say "rustup target add $musl_target"
+    rustup target add "$musl_target"
+fi
+
+# --- Python venv ---------------------------------------------------------------
+venv="$repo/.venv"
+req="$repo/requirements-dev.txt"
+stamp="$venv/.requirements-dev.sha256"
+if [[ ! -x "$venv/bin/python" ]]; then
+    say "python3 -m venv .venv"
+    python3 -m venv "$venv"
+fi
+want="$(sha256sum "$req" | cut -d' ' -f1)"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    say ".venv up to date with requirements-dev.txt"
+else
+    say "pip install -r requirements-dev.txt into .venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+    printf '%s\n' "$want" >"$stamp"
+fi
+say "done ($("$venv/bin/ansible" --version | head -1), moto_server at .venv/bin/moto_server)"

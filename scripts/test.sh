@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#   bash scripts/test.sh
+# rustfmt check, clippy (-D warnings), cargo test (the S3 tests need moto from
+# .venv), then the Ansible end-to-end tests (pytest, tests/) against the real
+# palin-inventory binary and the real ansible-core from .venv.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+venv="$repo/.venv"
+if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/moto_server" || ! -x "$venv/bin/ansible" ]]; then
+    echo "test: $venv is missing or incomplete: run bash scripts/setup.sh first" >&2
+    exit 1
+fi
+export PALIN_VENV="$venv"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+step "cargo build -p palin-inventory"
+cargo build -p palin-inventory --locked
+
+export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
+step "pytest tests/ (PALIN_BIN=$PALIN_BIN)"
+"$venv/bin/python" -m pytest -q tests/
