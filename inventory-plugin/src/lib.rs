@@ -28,23 +28,25 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String>
     let config = config::load(&overrides, ctx)?;
     let model = sources::terraform::load(&config)?;
     let inv = inventory::build(&model, &config)?;
-    let json = |v: serde_json::Value| {
-        let mut text = if pretty {
-            serde_json::to_string_pretty(&v)
-        } else {
-            serde_json::to_string(&v)
-        }
-        .expect("JSON values always serialise");
-        text.push('\n');
-        text
-    };
     Ok(match cli.action() {
-        Action::List => json(render::list(&inv)),
-        Action::Host(name) => json(render::host(&inv, &name)),
+        Action::List => json(&render::list(&inv), pretty),
+        Action::Host(name) => json(&render::host(&inv, &name), pretty),
         Action::Graph => render::graph(&inv),
         Action::Export(ExportFormat::Ini) => render::ini(&inv),
         Action::Export(ExportFormat::Yaml) => {
             render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?
         }
     })
+}
+
+/// JSON text of a document, compact or indented, ending in a newline.
+fn json<T: serde::Serialize>(doc: &T, pretty: bool) -> String {
+    let text = if pretty {
+        serde_json::to_string_pretty(doc)
+    } else {
+        serde_json::to_string(doc)
+    };
+    let mut text = text.expect("inventory documents always serialise (string keys only)");
+    text.push('\n');
+    text
 }

@@ -165,12 +165,16 @@ impl Model {
     /// Lay each Elastic IP onto the instance it is associated with (the instance's own
     /// `public_ip` in state is the address it had before the EIP was attached).
     pub fn attach_elastic_ips(&mut self) {
-        for eip in std::mem::take(&mut self.elastic_ips) {
-            for instance in self
-                .instances
-                .iter_mut()
-                .filter(|i| i.instance_id == eip.instance_id)
-            {
+        let eips: std::collections::HashMap<String, ElasticIp> =
+            std::mem::take(&mut self.elastic_ips)
+                .into_iter()
+                .map(|e| (e.instance_id.clone(), e))
+                .collect();
+        if eips.is_empty() {
+            return;
+        }
+        for instance in &mut self.instances {
+            if let Some(eip) = eips.get(&instance.instance_id) {
                 instance.eip = Some(eip.public_ip.clone());
                 instance.eip_dns.clone_from(&eip.public_dns);
             }

@@ -2,7 +2,9 @@
 //! `--graph` tree like `ansible-inventory --graph`, and static INI / YAML snapshots that Ansible's
 //! own `ini` and `yaml` inventory plugins read back to the same hosts, groups and variables.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -11,45 +13,75 @@ use crate::inventory::Inventory;
 
 /// The `--list` document: every group as `{hosts, children, vars}` (empty keys left out, never an
 /// empty dict, which Ansible would read as a host) and all host variables under `_meta.hostvars`.
-pub fn list(inv: &Inventory) -> Value {
-    let mut doc = Map::new();
-    let mut all = Map::new();
-    all.insert(
-        "children".into(),
-        Value::from(inv.top_groups().into_iter().collect::<Vec<_>>()),
-    );
-    if !inv.all_vars.is_empty() {
-        all.insert("vars".into(), Value::Object(inv.all_vars.clone()));
+/// It borrows the inventory and serialises straight from it.
+pub fn list(inv: &Inventory) -> ListDoc<'_> {
+    ListDoc {
+        meta: Meta {
+            hostvars: &inv.hostvars,
+        },
+        all: AllDoc {
+            children: inv.top_groups().into_iter().collect(),
+            vars: &inv.all_vars,
+        },
+        groups: inv
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let hosts = (!g.hosts.is_empty() || (g.children.is_empty() && g.vars.is_empty()))
+                    .then_some(&g.hosts);
+                (
+                    name.as_str(),
+                    GroupDoc {
+                        hosts,
+                        children: &g.children,
+                        vars: &g.vars,
+                    },
+                )
+            })
+            .collect(),
     }
-    doc.insert("all".into(), Value::Object(all));
-    for (name, group) in &inv.groups {
-        let mut g = Map::new();
-        if !group.hosts.is_empty() || (group.children.is_empty() && group.vars.is_empty()) {
-            g.insert(
-                "hosts".into(),
-                Value::from(group.hosts.iter().cloned().collect::<Vec<_>>()),
-            );
-        }
-        if !group.children.is_empty() {
-            g.insert(
-                "children".into(),
-                Value::from(group.children.iter().cloned().collect::<Vec<_>>()),
-            );
-        }
-        if !group.vars.is_empty() {
-            g.insert("vars".into(), Value::Object(group.vars.clone()));
-        }
-        doc.insert(name.clone(), Value::Object(g));
-    }
-    let hostvars: Map<String, Value> = inv
-        .hostvars
-        .iter()
-        .map(|(h, v)| (h.clone(), Value::Object(v.clone())))
-        .collect();
-    let mut meta = Map::new();
-    meta.insert("hostvars".into(), Value::Object(hostvars));
-    doc.insert("_meta".into(), Value::Object(meta));
-    Value::Object(doc)
+}
+
+/// The serialisable `--list` document (see [`list`]).
+#[derive(Debug, Serialize)]
+pub struct ListDoc<'a> {
+    #[serde(rename = "_meta")]
+    meta: Meta<'a>,
+    all: AllDoc<'a>,
+    #[serde(flatten)]
+    groups: BTreeMap<&'a str, GroupDoc<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Meta<'a> {
+    hostvars: &'a BTreeMap<String, Map<String, Value>>,
+}
+
+#[derive(Debug, Serialize)]
+struct AllDoc<'a> {
+    children: Vec<&'a str>,
+    #[serde(skip_serializing_if = "no_vars")]
+    vars: &'a Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupDoc<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hosts: Option<&'a BTreeSet<String>>,
+    #[serde(skip_serializing_if = "no_children")]
+    children: &'a BTreeSet<String>,
+    #[serde(skip_serializing_if = "no_vars")]
+    vars: &'a Map<String, Value>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference to the field
+fn no_vars(vars: &&Map<String, Value>) -> bool {
+    vars.is_empty()
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn no_children(children: &&BTreeSet<String>) -> bool {
+    children.is_empty()
 }
 
 /// The `--host NAME` document: that host's variables, `{}` for an unknown host.
@@ -295,7 +327,7 @@ mod tests {
 
     #[test]
     fn list_never_writes_an_empty_group_dict() {
-        let doc = list(&sample());
+        let doc = serde_json::to_value(list(&sample())).expect("serialises");
         assert_eq!(
             doc["all"],
             json!({"children": ["aws_ec2", "module_app"], "vars": {"app_url": "https://x"}})
@@ -308,7 +340,7 @@ mod tests {
             doc["_meta"]["hostvars"]["web-0"]["ansible_host"],
             "10.0.0.1"
         );
-        let empty = list(&Inventory::default());
+        let empty = serde_json::to_value(list(&Inventory::default())).expect("serialises");
         assert_eq!(
             empty,
             json!({"all": {"children": []}, "_meta": {"hostvars": {}}})

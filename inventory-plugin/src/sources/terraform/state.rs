@@ -211,6 +211,16 @@ struct Top<'a> {
     values: Option<&'a RawValue>,
 }
 
+/// A v4 state read in one pass (unknown top-level fields are skipped).
+#[derive(Deserialize)]
+struct V4Document<'a> {
+    version: u64,
+    #[serde(borrow, default)]
+    resources: Vec<V4Resource<'a>>,
+    #[serde(default)]
+    outputs: Option<BTreeMap<String, StateOutput>>,
+}
+
 #[derive(Deserialize)]
 struct V4Resource<'a> {
     #[serde(default)]
@@ -283,13 +293,21 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
     if text.trim().is_empty() {
         return Err(bad("the file is empty (0 bytes of JSON)".into()));
     }
-    let top: Top<'a> = serde_json::from_str(text).map_err(|e| bad(json_problem(&e)))?;
     if !text.trim_start().starts_with('{') {
         // serde would happily read a struct from a JSON array; a state is always an object.
-        return Err(bad(
-            "not a Terraform state: the document is not a JSON object".into(),
-        ));
+        return Err(bad(json_problem_or(
+            text,
+            "not a Terraform state: the document is not a JSON object",
+        )));
     }
+    // The common case, a well-formed v4 state, in one pass over the text. Anything else takes
+    // the slower path below, which says precisely what the document is.
+    if let Ok(fast) = serde_json::from_str::<V4Document<'a>>(text) {
+        if fast.version == 4 {
+            return Ok(v4_doc(fast.resources, fast.outputs.unwrap_or_default()));
+        }
+    }
+    let top: Top<'a> = serde_json::from_str(text).map_err(|e| bad(json_problem(&e)))?;
     if top.encryption_version.is_some() {
         return Err(bad(
             "the state is encrypted (OpenTofu state encryption); palin cannot decrypt it: read it through a `command` source running `tofu state pull`, which prints it decrypted"
@@ -341,6 +359,14 @@ fn json_problem(e: &serde_json::Error) -> String {
     }
 }
 
+/// Describe why `text` is not JSON, or say `otherwise` when it is valid JSON.
+fn json_problem_or(text: &str, otherwise: &str) -> String {
+    match serde_json::from_str::<IgnoredAny>(text) {
+        Err(e) => json_problem(&e),
+        Ok(_) => otherwise.to_owned(),
+    }
+}
+
 fn parse_v4<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
     let resources: Vec<V4Resource<'a>> = match top.resources {
         Some(raw) => serde_json::from_str(raw.get())?,
@@ -351,6 +377,10 @@ fn parse_v4<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
             .unwrap_or_default(),
         None => BTreeMap::new(),
     };
+    Ok(v4_doc(resources, outputs))
+}
+
+fn v4_doc(resources: Vec<V4Resource<'_>>, outputs: BTreeMap<String, StateOutput>) -> StateDoc<'_> {
     let mut objects = Vec::with_capacity(resources.len());
     for r in resources {
         let managed = r.mode.as_deref().unwrap_or("managed") == "managed";
@@ -377,7 +407,7 @@ fn parse_v4<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
             });
         }
     }
-    Ok(StateDoc { objects, outputs })
+    StateDoc { objects, outputs }
 }
 
 fn parse_show<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
