@@ -8,6 +8,8 @@ output contains a fixture secret.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import re
 from pathlib import Path
 
@@ -280,3 +282,16 @@ def test_missing_state_fails_ansible(runner: Runner, palin_bin: Path):
     assert proc.returncode != 0, proc.stdout
     assert lines[0] in proc.stderr, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def test_readme_quick_start(palin_bin: Path):
+    """The README's one-command quick start runs and shows palin's tree and Ansible's view of it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PALIN_", "AWS_", "ANSIBLE_", "TF_"))}
+    env["PALIN_BIN"] = str(palin_bin)
+    script = Path(__file__).resolve().parents[2] / "examples" / "quickstart" / "run.sh"
+    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "[WARNING]" not in proc.stderr and "[ERROR]" not in proc.stderr, proc.stderr
+    assert "== ansible-inventory -i palin-inventory --graph" in proc.stdout
+    assert proc.stdout.count("|--@tag_Role_web:") == 2  # once from palin, once from Ansible
+    assert '"palin_rds"' in proc.stdout and "FIXTURE-SECRET" not in proc.stdout
