@@ -66,6 +66,10 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub reveal: Vec<String>,
 
+    /// Fetch from the AWS API even when the cache is fresh, and rewrite the cache.
+    #[arg(long)]
+    pub refresh_cache: bool,
+
     /// Indent JSON output (the default when stdout is a terminal).
     #[arg(long)]
     pub pretty: bool,

@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+mod aws_ec2;
+
 /// Path of the config file (`palin.yml`); takes precedence over the files found by convention.
 pub const ENV_CONFIG: &str = "PALIN_CONFIG";
 /// State sources separated by `:` (paths, `-` for stdin, `s3://bucket/key`); replaces `terraform.states`.
@@ -139,6 +141,87 @@ pub enum Connection {
     Ssm { bucket: Option<String> },
 }
 
+/// Where the inventory comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Terraform state (`states`).
+    Terraform,
+    /// The AWS API.
+    Aws(Box<AwsSettings>),
+}
+
+/// Settings of the AWS API source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// Regions to read; `None` means every region enabled for the account (`DescribeRegions`).
+    pub regions: Option<Vec<String>>,
+    /// Region for `DescribeRegions` (default: the SDK's region, else `us-east-1`).
+    pub region: Option<String>,
+    /// Roles to assume, one per account; empty means the ambient credentials only.
+    pub assume_roles: Vec<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// How many region × account × service calls run at once.
+    pub concurrency: usize,
+    /// `DescribeInstances` filter sets, OR-ed (`filters` is the first).
+    pub include_filters: Vec<FilterSet>,
+    /// Filter sets whose matches are removed.
+    pub exclude_filters: Vec<FilterSet>,
+    pub ec2: bool,
+    pub rds: bool,
+    pub elasticache: bool,
+    /// false: a region or account that answers "not authorised" is skipped instead of failing the run.
+    pub strict_permissions: bool,
+    pub cache: Option<CacheSettings>,
+}
+
+/// One set of `DescribeInstances` filters: name → accepted values.
+pub type FilterSet = Vec<(String, Vec<String>)>;
+
+/// The on-disk cache of the AWS source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSettings {
+    pub ttl: std::time::Duration,
+    pub dir: PathBuf,
+    /// Serve an expired cache (marked in `all.vars`) when the live fetch fails.
+    pub stale_on_error: bool,
+}
+
+/// A `keyed_groups` entry (Ansible's constructed semantics).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyedGroup {
+    pub key: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default = "default_separator")]
+    pub separator: String,
+    #[serde(default)]
+    pub parent_group: Option<String>,
+    #[serde(default)]
+    pub default_value: Option<String>,
+    #[serde(default)]
+    pub trailing_separator: Option<bool>,
+}
+
+fn default_separator() -> String {
+    "_".into()
+}
+
+/// Ansible's `constructed` options, applied to every EC2 host whatever the source.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Constructed {
+    /// Variable → Jinja expression, in file order.
+    pub compose: Vec<(String, String)>,
+    /// Group → Jinja condition, in file order.
+    pub groups: Vec<(String, String)>,
+    pub keyed_groups: Vec<KeyedGroup>,
+    /// Fail on expressions that error instead of skipping them.
+    pub strict: bool,
+    /// Keyed groups without prefix start with the separator (ansible-core ≥ 2.11 default).
+    pub leading_separator: bool,
+}
+
 /// The validated configuration of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -157,6 +240,13 @@ pub struct Config {
     pub connection: Connection,
     /// `(group, user)` pairs: a host gets the user of the first group it belongs to.
     pub users: Vec<(String, String)>,
+    pub source: Source,
+    /// palin's own groups (`tag_*`, `<type>_<name>`, `module_*`) and endpoint variables; off for
+    /// an `aws_ec2.yml`, which gets the plugin's groups only.
+    pub palin_extras: bool,
+    pub constructed: Constructed,
+    /// Ignore a fresh cache and fetch live (`--refresh-cache`).
+    pub refresh_cache: bool,
 }
 
 /// Values given on the command line, which win over the environment and the file.
@@ -165,6 +255,7 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub tfstate: Vec<String>,
     pub reveal: Vec<String>,
+    pub refresh_cache: bool,
 }
 
 /// The process context a configuration is resolved in (injected so that tests need no globals).
@@ -204,6 +295,60 @@ struct FileConfig {
     connection: ConnectionSection,
     #[serde(default)]
     ansible_user: Option<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    aws: Option<AwsSection>,
+    #[serde(default)]
+    compose: Option<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    groups: Option<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    keyed_groups: Vec<KeyedGroup>,
+    #[serde(default)]
+    strict: bool,
+    #[serde(default)]
+    leading_separator: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AwsSection {
+    #[serde(default)]
+    regions: Option<serde_yaml_ng::Value>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    assume_roles: Vec<String>,
+    #[serde(default)]
+    profile: Option<String>,
+    #[serde(default)]
+    endpoint_url: Option<String>,
+    #[serde(default)]
+    concurrency: Option<usize>,
+    #[serde(default)]
+    filters: Option<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    include_filters: Vec<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    exclude_filters: Vec<serde_yaml_ng::Mapping>,
+    #[serde(default)]
+    services: Option<Vec<String>>,
+    #[serde(default)]
+    strict_permissions: Option<bool>,
+    #[serde(default)]
+    cache: Option<CacheSection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CacheSection {
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    ttl: Option<u64>,
+    #[serde(default)]
+    dir: Option<String>,
+    #[serde(default)]
+    stale_on_error: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -296,15 +441,26 @@ pub fn load(overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
                     format!("cannot read it: {}", io_reason(&e)),
                 )
             })?;
-            let file: FileConfig = if text.trim().is_empty() {
-                FileConfig::default()
-            } else {
-                serde_yaml_ng::from_str(&text)
-                    .map_err(|e| Error::config(p.display().to_string(), one_line(&e.to_string())))?
+            let yaml_error = |e: serde_yaml_ng::Error| {
+                Error::config(p.display().to_string(), one_line(&e.to_string()))
             };
             let base = p
                 .parent()
                 .map_or_else(|| ctx.cwd.clone(), Path::to_path_buf);
+            let value: serde_yaml_ng::Value = if text.trim().is_empty() {
+                serde_yaml_ng::Value::Null
+            } else {
+                serde_yaml_ng::from_str(&text).map_err(yaml_error)?
+            };
+            if value.get("plugin").is_some() {
+                // An amazon.aws.aws_ec2 inventory file, read as palin's configuration.
+                return aws_ec2::config(value, p.display().to_string(), overrides, ctx);
+            }
+            let file: FileConfig = if value.is_null() {
+                FileConfig::default()
+            } else {
+                serde_yaml_ng::from_value(value).map_err(yaml_error)?
+            };
             (file, p.display().to_string(), base)
         }
         None => (
@@ -317,7 +473,7 @@ pub fn load(overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
 }
 
 fn build(
-    file: FileConfig,
+    mut file: FileConfig,
     origin: String,
     base: &Path,
     overrides: &Overrides,
@@ -325,14 +481,37 @@ fn build(
 ) -> Result<Config> {
     let env = |name: &str| (ctx.env)(name).filter(|v| !v.is_empty());
     let bad = |message: String| Error::config(origin.clone(), message);
-    match file.source.as_deref() {
-        None | Some("terraform") => {}
+    let constructed = constructed(
+        file.compose.as_ref(),
+        file.groups.as_ref(),
+        std::mem::take(&mut file.keyed_groups),
+        file.strict,
+        file.leading_separator,
+    )
+    .map_err(&bad)?;
+    let source = match file.source.as_deref() {
+        None | Some("terraform") => {
+            if file.aws.is_some() {
+                return Err(bad("aws: only used with source: aws".into()));
+            }
+            Source::Terraform
+        }
+        Some("aws") => {
+            if !overrides.tfstate.is_empty() || env(ENV_TFSTATE).is_some() {
+                return Err(bad(format!(
+                    "source: aws, but {ENV_TFSTATE} or --tfstate names Terraform states; unset it or use a config with source: terraform"
+                )));
+            }
+            let settings = aws_settings(file.aws.take().unwrap_or_default(), ctx)
+                .map_err(|m| bad(format!("aws.{m}")))?;
+            Source::Aws(Box::new(settings))
+        }
         Some(other) => {
             return Err(bad(format!(
-                "source: unknown source {other:?} (this version supports: terraform)"
+                "source: unknown source {other:?} (expected terraform or aws)"
             )));
         }
-    }
+    };
     let workspace = env(ENV_TF_WORKSPACE);
 
     let env_states = if overrides.tfstate.is_empty() {
@@ -344,7 +523,9 @@ fn build(
     } else {
         overrides.tfstate.clone()
     };
-    let (states, default_state) = if !env_states.is_empty() {
+    let (states, default_state) = if matches!(source, Source::Aws(_)) {
+        (Vec::new(), false)
+    } else if !env_states.is_empty() {
         let states = env_states
             .iter()
             .map(|s| parse_source_uri(s, &ctx.cwd, workspace.as_deref()))
@@ -490,7 +671,184 @@ fn build(
         reveal,
         connection,
         users,
+        source,
+        palin_extras: true,
+        constructed,
+        refresh_cache: overrides.refresh_cache,
     })
+}
+
+/// Compose / groups / keyed_groups as Ansible's `constructed` options define them.
+pub(crate) fn constructed(
+    compose: Option<&serde_yaml_ng::Mapping>,
+    groups: Option<&serde_yaml_ng::Mapping>,
+    keyed_groups: Vec<KeyedGroup>,
+    strict: bool,
+    leading_separator: Option<bool>,
+) -> Result<Constructed, String> {
+    let pairs = |field: &str,
+                 map: Option<&serde_yaml_ng::Mapping>|
+     -> Result<Vec<(String, String)>, String> {
+        let mut out = Vec::new();
+        for (k, v) in map.into_iter().flatten() {
+            let key = k
+                .as_str()
+                .ok_or_else(|| format!("{field}: keys must be strings"))?;
+            let expr = match v {
+                serde_yaml_ng::Value::String(s) => s.clone(),
+                serde_yaml_ng::Value::Bool(b) => b.to_string(),
+                serde_yaml_ng::Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(format!(
+                        "{field}.{key}: expected a Jinja expression (a string)"
+                    ));
+                }
+            };
+            out.push((key.to_owned(), expr));
+        }
+        Ok(out)
+    };
+    Ok(Constructed {
+        compose: pairs("compose", compose)?,
+        groups: pairs("groups", groups)?,
+        keyed_groups,
+        strict,
+        leading_separator: leading_separator.unwrap_or(true),
+    })
+}
+
+/// Filter values as `DescribeInstances` takes them: a scalar or a list, as strings.
+pub(crate) fn filter_set(map: &serde_yaml_ng::Mapping) -> Result<FilterSet, String> {
+    let scalar = |v: &serde_yaml_ng::Value| -> Option<String> {
+        match v {
+            serde_yaml_ng::Value::String(s) => Some(s.clone()),
+            serde_yaml_ng::Value::Bool(b) => Some(b.to_string()),
+            serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for (k, v) in map {
+        let name = k.as_str().ok_or("filter names must be strings")?;
+        let values = match v {
+            serde_yaml_ng::Value::Sequence(items) => {
+                items.iter().map(scalar).collect::<Option<Vec<_>>>()
+            }
+            other => scalar(other).map(|s| vec![s]),
+        }
+        .ok_or_else(|| format!("filter {name:?}: expected a value or a list of values"))?;
+        out.push((name.to_owned(), values));
+    }
+    Ok(out)
+}
+
+/// The cache directory: `$XDG_CACHE_HOME/palin`, else `~/.cache/palin`.
+pub(crate) fn default_cache_dir(ctx: &Context<'_>) -> PathBuf {
+    let env = |n: &str| (ctx.env)(n).filter(|v| !v.is_empty());
+    env("XDG_CACHE_HOME")
+        .map_or_else(
+            || {
+                env("HOME").map_or_else(
+                    || ctx.cwd.join(".cache"),
+                    |h| PathBuf::from(h).join(".cache"),
+                )
+            },
+            PathBuf::from,
+        )
+        .join("palin")
+}
+
+/// Validate the `aws:` section.
+fn aws_settings(a: AwsSection, ctx: &Context<'_>) -> Result<AwsSettings, String> {
+    let regions = match a.regions {
+        None | Some(serde_yaml_ng::Value::Null) => None,
+        Some(serde_yaml_ng::Value::String(s)) if s == "all" => None,
+        Some(serde_yaml_ng::Value::String(s)) => Some(vec![s]),
+        Some(serde_yaml_ng::Value::Sequence(items)) => {
+            let list = items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("regions: expected `all` or a list of region names")?;
+            if list.is_empty() { None } else { Some(list) }
+        }
+        Some(_) => return Err("regions: expected `all` or a list of region names".into()),
+    };
+    for r in regions.iter().flatten().chain(a.region.iter()) {
+        if !is_region_name(r) {
+            return Err(format!(
+                "regions: {r:?} is not an AWS region name (like eu-west-1)"
+            ));
+        }
+    }
+    let mut include_filters = Vec::new();
+    if let Some(f) = &a.filters {
+        include_filters.push(filter_set(f).map_err(|m| format!("filters: {m}"))?);
+    }
+    for (i, f) in a.include_filters.iter().enumerate() {
+        include_filters.push(filter_set(f).map_err(|m| format!("include_filters[{i}]: {m}"))?);
+    }
+    let exclude_filters = a
+        .exclude_filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| filter_set(f).map_err(|m| format!("exclude_filters[{i}]: {m}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let services = a
+        .services
+        .unwrap_or_else(|| vec!["ec2".into(), "rds".into(), "elasticache".into()]);
+    if let Some(s) = services
+        .iter()
+        .find(|s| !["ec2", "rds", "elasticache"].contains(&s.as_str()))
+    {
+        return Err(format!(
+            "services: unknown service {s:?} (expected ec2, rds, elasticache)"
+        ));
+    }
+    if a.concurrency == Some(0) {
+        return Err("concurrency: must be at least 1".into());
+    }
+    let cache = match a.cache {
+        Some(c) if c.enabled != Some(false) => Some(CacheSettings {
+            ttl: std::time::Duration::from_secs(c.ttl.unwrap_or(3600)),
+            dir: c.dir.map_or_else(
+                || default_cache_dir(ctx),
+                |d| absolute(&ctx.cwd, Path::new(&d)),
+            ),
+            stale_on_error: c.stale_on_error,
+        }),
+        _ => None,
+    };
+    Ok(AwsSettings {
+        regions,
+        region: a.region,
+        assume_roles: a.assume_roles,
+        profile: a.profile,
+        endpoint_url: a.endpoint_url,
+        concurrency: a.concurrency.unwrap_or(16),
+        include_filters,
+        exclude_filters,
+        ec2: services.iter().any(|s| s == "ec2"),
+        rds: services.iter().any(|s| s == "rds"),
+        elasticache: services.iter().any(|s| s == "elasticache"),
+        strict_permissions: a.strict_permissions.unwrap_or(true),
+        cache,
+    })
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-4`, `cn-north-1`…
+pub(crate) fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn default_bastion() -> BastionRule {

@@ -30,6 +30,10 @@ pub enum Error {
     #[error("{0}")]
     Inventory(String),
 
+    /// The AWS API source failed (credentials, permissions, a region, throttling past the retries).
+    #[error("AWS: {0}")]
+    Aws(String),
+
     /// No state source was configured and none was found by convention.
     #[error(
         "no Terraform state found: {} does not exist (run palin-inventory in the Terraform directory, or set PALIN_TFSTATE or PALIN_CONFIG; see palin-inventory --help)",
@@ -72,3 +76,18 @@ impl Error {
 
 /// Result alias for the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its sources as one readable line (`dispatch failure: io error: … Connection
+/// refused`), without the SDK's debug dump of the same chain.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = crate::config::one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}

@@ -143,23 +143,23 @@ impl Inventory {
     }
 }
 
-/// Sanitise a group name as Ansible's inventory plugins do: every character outside
-/// `[A-Za-z0-9_]` becomes `_`, and a leading digit gets a `_` in front.
+/// Sanitise a group name exactly as Ansible's inventory plugins do (`to_safe_group_name` with
+/// `force=True`, i.e. `re.sub(r'^[\d\W]|[^\w]', '_', name)`): every character that is not a word
+/// character becomes `_`, and so does a leading digit.
 pub fn safe_group_name(name: &str) -> String {
-    let mut out: String = name
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let out: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
+        .enumerate()
+        .map(|(i, c)| {
+            if !word(c) || (i == 0 && c.is_numeric()) {
                 '_'
+            } else {
+                c
             }
         })
         .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
+    if out.is_empty() { "_".into() } else { out }
 }
 
 /// Build the inventory of `model` under `config`.
@@ -174,6 +174,9 @@ pub fn build(model: &Model, config: &Config) -> Result<Inventory> {
         chosen_attr.insert(name, attr);
         inv.hostvars.insert(name.clone(), vars);
         inv.add_to_group(GROUP_EC2, name);
+        if !config.palin_extras {
+            continue;
+        }
         for (key, value) in &instance.tags {
             let wanted = match &config.tag_groups {
                 TagGroups::AllButName => key != "Name",
@@ -193,8 +196,17 @@ pub fn build(model: &Model, config: &Config) -> Result<Inventory> {
 
     apply_users(&mut inv, &config.users);
     apply_connection(&mut inv, &instances, &names, &chosen_attr, config)?;
-    add_endpoints(&mut inv, model, config)?;
+    crate::construct::apply(&mut inv, &names, &config.constructed)?;
+    if config.palin_extras {
+        add_endpoints(&mut inv, model, config)?;
+    }
     add_outputs(&mut inv, model, config)?;
+    if let Some(stale) = &model.stale {
+        inv.all_vars.insert(
+            "palin_inventory_stale".into(),
+            json!({ "fetched_at": stale.fetched_at, "error": stale.error }),
+        );
+    }
     Ok(inv)
 }
 
@@ -260,6 +272,17 @@ fn put(vars: &mut Map<String, Value>, key: &str, value: Option<&str>) {
 
 /// Host variables of an instance, in the shapes amazon.aws.aws_ec2 uses, plus `ansible_host`.
 fn instance_vars(i: &Instance, preference: &[HostAttr]) -> (Map<String, Value>, Option<HostAttr>) {
+    if let Some(api) = &i.api_vars {
+        // The AWS source: every field the API reported, in the aws_ec2 plugin's shapes.
+        let mut v = api.clone();
+        let chosen = preference
+            .iter()
+            .find_map(|a| attr_value(i, a).map(|value| (a.clone(), value)));
+        if let Some((_, address)) = &chosen {
+            put(&mut v, "ansible_host", Some(address));
+        }
+        return (v, chosen.map(|(a, _)| a));
+    }
     let mut v = Map::new();
     put(&mut v, "instance_id", Some(&i.instance_id));
     put(&mut v, "instance_type", i.instance_type.as_deref());

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod construct;
 pub mod error;
 pub mod inventory;
 pub mod model;
@@ -24,9 +25,13 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String>
         config: cli.config.clone(),
         tfstate: cli.tfstate.clone(),
         reveal: cli.reveal.clone(),
+        refresh_cache: cli.refresh_cache,
     };
     let config = config::load(&overrides, ctx)?;
-    let model = sources::terraform::load(&config)?;
+    let model = match &config.source {
+        config::Source::Terraform => sources::terraform::load(&config)?,
+        config::Source::Aws(settings) => sources::aws::load(settings, config.refresh_cache)?,
+    };
     let inv = inventory::build(&model, &config)?;
     Ok(match cli.action() {
         Action::List => json(&render::list(&inv), pretty),

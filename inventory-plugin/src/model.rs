@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// Where a model item came from, for hostvars and error messages.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Origin {
     /// Human-readable name of the source (a path, `s3://bucket/key`, a command).
     pub source: String,
@@ -20,7 +21,7 @@ pub struct Origin {
 }
 
 /// One EC2 instance.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Instance {
     pub instance_id: String,
     pub instance_type: Option<String>,
@@ -41,17 +42,20 @@ pub struct Instance {
     pub security_group_ids: Vec<String>,
     pub tags: BTreeMap<String, String>,
     pub origin: Origin,
+    /// Every hostvar the API reported, in the amazon.aws.aws_ec2 plugin's shapes (AWS source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_vars: Option<Map<String, Value>>,
 }
 
 /// Whether an RDS endpoint is a single DB instance or an Aurora cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DatabaseKind {
     Instance,
     Cluster,
 }
 
 /// An RDS DB instance or Aurora cluster endpoint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Database {
     /// DB instance identifier or cluster identifier.
     pub id: String,
@@ -73,7 +77,7 @@ pub struct Database {
 }
 
 /// One node of an ElastiCache cluster.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheNode {
     pub id: String,
     pub host: String,
@@ -82,14 +86,14 @@ pub struct CacheNode {
 }
 
 /// Whether a Redis endpoint is a replication group or a standalone cache cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CacheKind {
     ReplicationGroup,
     Cluster,
 }
 
 /// An ElastiCache (Redis / Valkey) endpoint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cache {
     /// Replication group id or cache cluster id.
     pub id: String,
@@ -113,7 +117,7 @@ pub struct Cache {
 }
 
 /// A load balancer (ALB/NLB).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub name: String,
     pub dns_name: String,
@@ -124,7 +128,7 @@ pub struct LoadBalancer {
 }
 
 /// A Terraform output, already filtered for secrets.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Output {
     pub name: String,
     pub value: Value,
@@ -132,7 +136,7 @@ pub struct Output {
 }
 
 /// An Elastic IP associated with an instance, to be laid onto that instance.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ElasticIp {
     pub instance_id: String,
     pub public_ip: String,
@@ -140,7 +144,7 @@ pub struct ElasticIp {
 }
 
 /// Everything one or more sources yielded.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Model {
     pub instances: Vec<Instance>,
     pub databases: Vec<Database>,
@@ -149,6 +153,18 @@ pub struct Model {
     pub outputs: Vec<Output>,
     /// Elastic IPs not yet laid onto their instances (see [`Model::attach_elastic_ips`]).
     pub elastic_ips: Vec<ElasticIp>,
+    /// Set when the model is an expired cache served because the live fetch failed.
+    #[serde(skip)]
+    pub stale: Option<Stale>,
+}
+
+/// Why and since when a model is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    /// When the cached data was fetched (RFC 3339, UTC).
+    pub fetched_at: String,
+    /// The error of the live fetch that failed.
+    pub error: String,
 }
 
 impl Model {

@@ -161,8 +161,9 @@ fn groups_come_from_tags_resource_and_nested_modules() {
 #[test]
 fn safe_group_names() {
     assert_eq!(safe_group_name("tag_Name_web-1.a"), "tag_Name_web_1_a");
-    assert_eq!(safe_group_name("1st"), "_1st");
-    assert_eq!(safe_group_name("tag_K_é"), "tag_K__");
+    assert_eq!(safe_group_name("1st"), "_st");
+    assert_eq!(safe_group_name("tag_K_é"), "tag_K_é");
+    assert_eq!(safe_group_name("-x"), "_x");
 }
 
 #[test]

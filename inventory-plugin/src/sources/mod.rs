@@ -1,4 +1,5 @@
-//! Inventory sources: each turns its input into palin's [`Model`](crate::model::Model).
-//! Today that is Terraform state; the AWS API source joins here with the same model.
+//! Inventory sources: each turns its input into palin's [`Model`](crate::model::Model): Terraform
+//! state, or the AWS API. Naming, grouping and the variable scheme after the model are shared.
 
+pub mod aws;
 pub mod terraform;

@@ -136,6 +136,7 @@ impl Ctx<'_, '_> {
                 .unwrap_or_default(),
             tags,
             origin: self.origin(),
+            api_vars: None,
         })
     }
 

@@ -169,7 +169,7 @@ async fn read_s3(loc: &S3Location) -> S3Result {
                     _ => format!("{code} (HTTP {status}){hint}"),
                 }
             }
-            _ => error_chain(&err),
+            _ => crate::error::chain(&err),
         })?;
     let body = out
         .body
@@ -177,19 +177,4 @@ async fn read_s3(loc: &S3Location) -> S3Result {
         .await
         .map_err(|e| format!("reading the object body failed: {e}"))?;
     Ok(body.into_bytes().to_vec())
-}
-
-/// An error and its sources as one readable line (`dispatch failure: io error: … Connection
-/// refused`), without the SDK's debug dump of the same chain.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        let text = one_line(&e.to_string());
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        next = e.source();
-    }
-    parts.join(": ")
 }

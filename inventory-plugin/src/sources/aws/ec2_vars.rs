@@ -1,0 +1,782 @@
+//! EC2 instances as the host variables of the amazon.aws.aws_ec2 inventory plugin (pure, no I/O).
+//!
+//! The plugin (amazon.aws 10.1.2, shipped in the `ansible` 12.3.0 package) builds hostvars from
+//! boto3's `describe_instances` Instance dict: it merges `OwnerId`, `RequesterId` (`""` when
+//! missing) and `ReservationId` from the reservation, applies
+//! `camel_dict_to_snake_dict(instance, ignore_list=["Tags"])`, replaces the tag list by a dict and
+//! adds `placement.region` (the availability zone minus its last character). Ansible's JSON
+//! encoder then writes boto3's datetimes with `isoformat()`. [`instance_hostvars`] produces the
+//! same from the SDK types, which have no serde: every struct is converted field by field
+//! ([`structs!`] lists them with their botocore member names), and every key goes through
+//! [`camel_to_snake`], a port of the plugin's snake-casing, so keys match it even where its rules
+//! surprise (`EnableResourceNameDnsAAAARecord` → `enable_resource_name_dns_aaaa_record`,
+//! `TargetGroupARNs` → `target_group_arns`).
+//!
+//! Value shapes, as in the plugin's `ansible-inventory --list` output: absent fields are missing
+//! (never `null`); present but empty lists and structures stay (`"product_codes": []`,
+//! `"hibernation_options": {}`); integers and booleans are JSON numbers and booleans; enums are
+//! their API strings (unknown ones too); timestamps are UTC `2024-05-01T12:00:00+00:00`, with
+//! `.ffffff` microseconds only when they are not zero.
+//!
+//! Deliberate differences: there is no `tags` (Ansible reserves the name and warns on every run);
+//! the tag dict is `ec2_tags`, the name amazon.aws 11.2 introduced for it. Fields the SDK does not
+//! model are missing (botocore 1.44 knows a few newer ones, e.g. `placement.availability_zone_id`,
+//! `operator.hidden_by_default`, `secondary_interfaces`; the plugin shows them only when AWS
+//! returns them).
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use aws_sdk_ec2::primitives::DateTime;
+use aws_sdk_ec2::types as ec2;
+use serde_json::{Map, Value};
+
+/// The hostvars the amazon.aws.aws_ec2 plugin emits for `instance` of `reservation`, except that
+/// the tags are only in `ec2_tags` (see the module documentation).
+pub fn instance_hostvars(
+    reservation: &ec2::Reservation,
+    instance: &ec2::Instance,
+) -> Map<String, Value> {
+    let mut vars = instance.to_map();
+    let az = instance
+        .placement
+        .as_ref()
+        .and_then(|p| p.availability_zone.as_deref());
+    if let (Some(Value::Object(placement)), Some(az)) = (vars.get_mut("placement"), az) {
+        placement.insert("region".to_owned(), Value::from(region_of(az)));
+    }
+    put(&mut vars, "owner_id", reservation.owner_id.as_ref());
+    let requester = reservation.requester_id.as_deref().unwrap_or_default();
+    vars.insert("requester_id".to_owned(), Value::from(requester));
+    put(
+        &mut vars,
+        "reservation_id",
+        reservation.reservation_id.as_ref(),
+    );
+    let tags = instance.tags.as_deref().unwrap_or_default();
+    vars.insert("ec2_tags".to_owned(), Value::Object(tag_dict(tags)));
+    vars
+}
+
+/// amazon.aws's `boto3_tag_list_to_ansible_dict`: `{Key: Value}`, a later duplicate key wins.
+fn tag_dict(tags: &[ec2::Tag]) -> Map<String, Value> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key.clone()?,
+                Value::from(t.value.as_deref().unwrap_or_default()),
+            ))
+        })
+        .collect()
+}
+
+/// The plugin's `placement.region`: the zone name without its last character. Like the plugin,
+/// this gives `us-west-2-lax-1` for the Local Zone `us-west-2-lax-1a`.
+fn region_of(az: &str) -> &str {
+    az.char_indices().next_back().map_or("", |(i, _)| &az[..i])
+}
+
+/// `_camel_to_snake(name)` (not reversible) of ansible.module_utils.common.dict_transformations,
+/// which `camel_dict_to_snake_dict` applies to every key: a trailing pluralised acronym of three or
+/// more capitals becomes one word (`TargetGroupARNs` → `target_group_arns`), then `_` goes before
+/// every capital that starts a lower-case word (`(.)([A-Z][a-z]+)`) and before every run of
+/// capitals after a lower-case letter or digit (`([a-z0-9])([A-Z]+)`), then all is lower-cased.
+pub fn camel_to_snake(name: &str) -> String {
+    let mut chars: Vec<char> = name.chars().collect();
+    // `[A-Z]{3,}s$` → `_` + lower-case; the `_` is dropped at the very start.
+    if let Some((&'s', head)) = chars.split_last() {
+        let run = head
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_uppercase())
+            .count();
+        if run >= 3 {
+            let start = head.len() - run;
+            let tail: Vec<char> = chars[start..]
+                .iter()
+                .map(char::to_ascii_lowercase)
+                .collect();
+            chars.truncate(start);
+            if start > 0 {
+                chars.push('_');
+            }
+            chars.extend(tail);
+        }
+    }
+    // `(.)([A-Z][a-z]+)` → `\1_\2`
+    let chars = underscore_matches(&chars, |s| {
+        let ok =
+            s.len() >= 3 && s[0] != '\n' && s[1].is_ascii_uppercase() && s[2].is_ascii_lowercase();
+        ok.then(|| 3 + s[3..].iter().take_while(|c| c.is_ascii_lowercase()).count())
+    });
+    // `([a-z0-9])([A-Z]+)` → `\1_\2`
+    let chars = underscore_matches(&chars, |s| {
+        let ok = s.len() >= 2
+            && (s[0].is_ascii_lowercase() || s[0].is_ascii_digit())
+            && s[1].is_ascii_uppercase();
+        ok.then(|| 2 + s[2..].iter().take_while(|c| c.is_ascii_uppercase()).count())
+    });
+    chars.into_iter().collect::<String>().to_lowercase()
+}
+
+/// `re.sub(pattern, r"\1_\2", s)` for a pattern of one character then a group: `len_at(&s[i..])`
+/// is the length of the match starting at `i`, if any; matches do not overlap, left to right.
+fn underscore_matches(s: &[char], len_at: impl Fn(&[char]) -> Option<usize>) -> Vec<char> {
+    let mut out = Vec::with_capacity(s.len() + 4);
+    let mut i = 0;
+    while i < s.len() {
+        if let Some(len) = len_at(&s[i..]) {
+            out.push(s[i]);
+            out.push('_');
+            out.extend_from_slice(&s[i + 1..i + len]);
+            i += len;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Python's `datetime.isoformat()` of the UTC datetime botocore parses a timestamp into
+/// (microsecond resolution, truncated like dateutil does).
+fn isoformat(t: &DateTime) -> String {
+    let secs = t.secs();
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let mut out = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
+    let micros = t.subsec_nanos() / 1_000;
+    if micros != 0 {
+        let _ = write!(out, ".{micros:06}");
+    }
+    out.push_str("+00:00");
+    out
+}
+
+/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// One SDK value as the plugin's JSON shows it.
+trait ToVar {
+    fn to_var(&self) -> Value;
+}
+
+/// An SDK structure as the JSON object of its set fields.
+trait ToMap {
+    fn to_map(&self) -> Map<String, Value>;
+}
+
+fn put<T: ToVar>(map: &mut Map<String, Value>, key: &str, value: Option<&T>) {
+    if let Some(value) = value {
+        map.insert(key.to_owned(), value.to_var());
+    }
+}
+
+impl ToVar for String {
+    fn to_var(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl ToVar for bool {
+    fn to_var(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl ToVar for i32 {
+    fn to_var(&self) -> Value {
+        Value::from(*self)
+    }
+}
+
+impl ToVar for DateTime {
+    fn to_var(&self) -> Value {
+        Value::String(isoformat(self))
+    }
+}
+
+impl<T: ToVar> ToVar for Vec<T> {
+    fn to_var(&self) -> Value {
+        Value::Array(self.iter().map(ToVar::to_var).collect())
+    }
+}
+
+/// The snake_case key of a botocore member name, computed once per call site.
+macro_rules! key {
+    ($camel:literal) => {{
+        static KEY: OnceLock<String> = OnceLock::new();
+        KEY.get_or_init(|| camel_to_snake($camel)).as_str()
+    }};
+}
+
+/// Enums: their API string (`as_str` also gives the raw string of values the SDK does not know).
+macro_rules! api_strings {
+    ($($ty:ident),* $(,)?) => {$(
+        impl ToVar for ec2::$ty {
+            fn to_var(&self) -> Value {
+                Value::from(self.as_str())
+            }
+        }
+    )*};
+}
+
+/// Structures: `Type { "BotocoreMemberName" => sdk_field, … }`.
+macro_rules! structs {
+    ($($ty:ident { $($camel:literal => $field:ident),* $(,)? })*) => {$(
+        impl ToMap for ec2::$ty {
+            fn to_map(&self) -> Map<String, Value> {
+                let mut map = Map::new();
+                $(put(&mut map, key!($camel), self.$field.as_ref());)*
+                map
+            }
+        }
+        impl ToVar for ec2::$ty {
+            fn to_var(&self) -> Value {
+                Value::Object(self.to_map())
+            }
+        }
+    )*};
+}
+
+api_strings!(
+    AmdSevSnpSpecification,
+    ArchitectureValues,
+    AttachmentStatus,
+    BootModeValues,
+    CapacityReservationPreference,
+    DeviceType,
+    HostnameType,
+    HttpTokensState,
+    HypervisorType,
+    InstanceAutoRecoveryState,
+    InstanceBandwidthWeighting,
+    InstanceBootModeValues,
+    InstanceLifecycleType,
+    InstanceMetadataEndpointState,
+    InstanceMetadataOptionsState,
+    InstanceMetadataProtocolState,
+    InstanceMetadataTagsState,
+    InstanceRebootMigrationState,
+    InstanceStateName,
+    InstanceType,
+    MonitoringState,
+    NetworkInterfaceStatus,
+    PlatformValues,
+    ProductCodeValues,
+    Tenancy,
+    VirtualizationType,
+);
+
+structs! {
+    // `Tags` is left out: it becomes `ec2_tags` (see `instance_hostvars`).
+    Instance {
+        "AmiLaunchIndex" => ami_launch_index,
+        "Architecture" => architecture,
+        "BlockDeviceMappings" => block_device_mappings,
+        "BootMode" => boot_mode,
+        "CapacityBlockId" => capacity_block_id,
+        "CapacityReservationId" => capacity_reservation_id,
+        "CapacityReservationSpecification" => capacity_reservation_specification,
+        "ClientToken" => client_token,
+        "CpuOptions" => cpu_options,
+        "CurrentInstanceBootMode" => current_instance_boot_mode,
+        "EbsOptimized" => ebs_optimized,
+        "ElasticGpuAssociations" => elastic_gpu_associations,
+        "ElasticInferenceAcceleratorAssociations" => elastic_inference_accelerator_associations,
+        "EnaSupport" => ena_support,
+        "EnclaveOptions" => enclave_options,
+        "HibernationOptions" => hibernation_options,
+        "Hypervisor" => hypervisor,
+        "IamInstanceProfile" => iam_instance_profile,
+        "ImageId" => image_id,
+        "InstanceId" => instance_id,
+        "InstanceLifecycle" => instance_lifecycle,
+        "InstanceType" => instance_type,
+        "Ipv6Address" => ipv6_address,
+        "KernelId" => kernel_id,
+        "KeyName" => key_name,
+        "LaunchTime" => launch_time,
+        "Licenses" => licenses,
+        "MaintenanceOptions" => maintenance_options,
+        "MetadataOptions" => metadata_options,
+        "Monitoring" => monitoring,
+        "NetworkInterfaces" => network_interfaces,
+        "NetworkPerformanceOptions" => network_performance_options,
+        "Operator" => operator,
+        "OutpostArn" => outpost_arn,
+        "Placement" => placement,
+        "Platform" => platform,
+        "PlatformDetails" => platform_details,
+        "PrivateDnsName" => private_dns_name,
+        "PrivateDnsNameOptions" => private_dns_name_options,
+        "PrivateIpAddress" => private_ip_address,
+        "ProductCodes" => product_codes,
+        "PublicDnsName" => public_dns_name,
+        "PublicIpAddress" => public_ip_address,
+        "RamdiskId" => ramdisk_id,
+        "RootDeviceName" => root_device_name,
+        "RootDeviceType" => root_device_type,
+        "SecurityGroups" => security_groups,
+        "SourceDestCheck" => source_dest_check,
+        "SpotInstanceRequestId" => spot_instance_request_id,
+        "SriovNetSupport" => sriov_net_support,
+        "State" => state,
+        "StateReason" => state_reason,
+        "StateTransitionReason" => state_transition_reason,
+        "SubnetId" => subnet_id,
+        "TpmSupport" => tpm_support,
+        "UsageOperation" => usage_operation,
+        "UsageOperationUpdateTime" => usage_operation_update_time,
+        "VirtualizationType" => virtualization_type,
+        "VpcId" => vpc_id,
+    }
+    InstanceBlockDeviceMapping { "DeviceName" => device_name, "Ebs" => ebs }
+    EbsInstanceBlockDevice {
+        "AttachTime" => attach_time,
+        "DeleteOnTermination" => delete_on_termination,
+        "Status" => status,
+        "VolumeId" => volume_id,
+        "AssociatedResource" => associated_resource,
+        "VolumeOwnerId" => volume_owner_id,
+        "Operator" => operator,
+    }
+    OperatorResponse { "Managed" => managed, "Principal" => principal }
+    CapacityReservationSpecificationResponse {
+        "CapacityReservationPreference" => capacity_reservation_preference,
+        "CapacityReservationTarget" => capacity_reservation_target,
+    }
+    CapacityReservationTargetResponse {
+        "CapacityReservationId" => capacity_reservation_id,
+        "CapacityReservationResourceGroupArn" => capacity_reservation_resource_group_arn,
+    }
+    CpuOptions { "CoreCount" => core_count, "ThreadsPerCore" => threads_per_core, "AmdSevSnp" => amd_sev_snp }
+    ElasticGpuAssociation {
+        "ElasticGpuId" => elastic_gpu_id,
+        "ElasticGpuAssociationId" => elastic_gpu_association_id,
+        "ElasticGpuAssociationState" => elastic_gpu_association_state,
+        "ElasticGpuAssociationTime" => elastic_gpu_association_time,
+    }
+    ElasticInferenceAcceleratorAssociation {
+        "ElasticInferenceAcceleratorArn" => elastic_inference_accelerator_arn,
+        "ElasticInferenceAcceleratorAssociationId" => elastic_inference_accelerator_association_id,
+        "ElasticInferenceAcceleratorAssociationState" => elastic_inference_accelerator_association_state,
+        "ElasticInferenceAcceleratorAssociationTime" => elastic_inference_accelerator_association_time,
+    }
+    EnclaveOptions { "Enabled" => enabled }
+    HibernationOptions { "Configured" => configured }
+    IamInstanceProfile { "Arn" => arn, "Id" => id }
+    LicenseConfiguration { "LicenseConfigurationArn" => license_configuration_arn }
+    InstanceMaintenanceOptions { "AutoRecovery" => auto_recovery, "RebootMigration" => reboot_migration }
+    InstanceMetadataOptionsResponse {
+        "State" => state,
+        "HttpTokens" => http_tokens,
+        "HttpPutResponseHopLimit" => http_put_response_hop_limit,
+        "HttpEndpoint" => http_endpoint,
+        "HttpProtocolIpv6" => http_protocol_ipv6,
+        "InstanceMetadataTags" => instance_metadata_tags,
+    }
+    Monitoring { "State" => state }
+    InstanceNetworkInterface {
+        "Association" => association,
+        "Attachment" => attachment,
+        "Description" => description,
+        "Groups" => groups,
+        "Ipv6Addresses" => ipv6_addresses,
+        "MacAddress" => mac_address,
+        "NetworkInterfaceId" => network_interface_id,
+        "OwnerId" => owner_id,
+        "PrivateDnsName" => private_dns_name,
+        "PrivateIpAddress" => private_ip_address,
+        "PrivateIpAddresses" => private_ip_addresses,
+        "SourceDestCheck" => source_dest_check,
+        "Status" => status,
+        "SubnetId" => subnet_id,
+        "VpcId" => vpc_id,
+        "InterfaceType" => interface_type,
+        "Ipv4Prefixes" => ipv4_prefixes,
+        "Ipv6Prefixes" => ipv6_prefixes,
+        "ConnectionTrackingConfiguration" => connection_tracking_configuration,
+        "Operator" => operator,
+    }
+    InstanceNetworkInterfaceAssociation {
+        "CarrierIp" => carrier_ip,
+        "CustomerOwnedIp" => customer_owned_ip,
+        "IpOwnerId" => ip_owner_id,
+        "PublicDnsName" => public_dns_name,
+        "PublicIp" => public_ip,
+    }
+    InstanceNetworkInterfaceAttachment {
+        "AttachTime" => attach_time,
+        "AttachmentId" => attachment_id,
+        "DeleteOnTermination" => delete_on_termination,
+        "DeviceIndex" => device_index,
+        "Status" => status,
+        "NetworkCardIndex" => network_card_index,
+        "EnaSrdSpecification" => ena_srd_specification,
+        "EnaQueueCount" => ena_queue_count,
+    }
+    InstanceAttachmentEnaSrdSpecification {
+        "EnaSrdEnabled" => ena_srd_enabled,
+        "EnaSrdUdpSpecification" => ena_srd_udp_specification,
+    }
+    InstanceAttachmentEnaSrdUdpSpecification { "EnaSrdUdpEnabled" => ena_srd_udp_enabled }
+    GroupIdentifier { "GroupId" => group_id, "GroupName" => group_name }
+    InstanceIpv6Address { "Ipv6Address" => ipv6_address, "IsPrimaryIpv6" => is_primary_ipv6 }
+    InstancePrivateIpAddress {
+        "Association" => association,
+        "Primary" => primary,
+        "PrivateDnsName" => private_dns_name,
+        "PrivateIpAddress" => private_ip_address,
+    }
+    InstanceIpv4Prefix { "Ipv4Prefix" => ipv4_prefix }
+    InstanceIpv6Prefix { "Ipv6Prefix" => ipv6_prefix }
+    ConnectionTrackingSpecificationResponse {
+        "TcpEstablishedTimeout" => tcp_established_timeout,
+        "UdpStreamTimeout" => udp_stream_timeout,
+        "UdpTimeout" => udp_timeout,
+    }
+    InstanceNetworkPerformanceOptions { "BandwidthWeighting" => bandwidth_weighting }
+    Placement {
+        "Affinity" => affinity,
+        "GroupName" => group_name,
+        "PartitionNumber" => partition_number,
+        "HostId" => host_id,
+        "Tenancy" => tenancy,
+        "SpreadDomain" => spread_domain,
+        "HostResourceGroupArn" => host_resource_group_arn,
+        "GroupId" => group_id,
+        "AvailabilityZone" => availability_zone,
+    }
+    PrivateDnsNameOptionsResponse {
+        "HostnameType" => hostname_type,
+        "EnableResourceNameDnsARecord" => enable_resource_name_dns_a_record,
+        "EnableResourceNameDnsAAAARecord" => enable_resource_name_dns_aaaa_record,
+    }
+    ProductCode { "ProductCodeId" => product_code_id, "ProductCodeType" => product_code_type }
+    InstanceState { "Code" => code, "Name" => name }
+    StateReason { "Code" => code, "Message" => message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn snake_case_keys_follow_ansibles_rules() {
+        // Expected values printed by ansible-core 2.19's `_camel_to_snake`.
+        for (camel, snake) in [
+            ("InstanceId", "instance_id"),
+            ("Ipv6Address", "ipv6_address"),
+            ("EbsOptimized", "ebs_optimized"),
+            ("IamInstanceProfile", "iam_instance_profile"),
+            ("EnaSupport", "ena_support"),
+            ("SriovNetSupport", "sriov_net_support"),
+            ("HttpProtocolIpv6", "http_protocol_ipv6"),
+            ("Ipv4Prefixes", "ipv4_prefixes"),
+            ("IsPrimaryIpv6", "is_primary_ipv6"),
+            (
+                "EnableResourceNameDnsARecord",
+                "enable_resource_name_dns_a_record",
+            ),
+            (
+                "EnableResourceNameDnsAAAARecord",
+                "enable_resource_name_dns_aaaa_record",
+            ),
+            ("DBInstanceIdentifier", "db_instance_identifier"),
+            ("TargetGroupARNs", "target_group_arns"),
+            ("ARNs", "arns"),
+            ("IPAddress", "ip_address"),
+            ("Ipv6CIDRBlocks", "ipv6_cidr_blocks"),
+            ("EnableDns64", "enable_dns64"),
+            ("ApiGatewayV2Exclusion", "api_gateway_v2_exclusion"),
+            ("CertificateS3BucketName", "certificate_s3_bucket_name"),
+            ("Igmpv2Support", "igmpv2_support"),
+            ("Code", "code"),
+        ] {
+            assert_eq!(camel_to_snake(camel), snake, "{camel}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_python_isoformat_in_utc() {
+        let at = |secs, nanos| isoformat(&DateTime::from_secs_and_nanos(secs, nanos));
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            at(1_709_251_199, 123_456_789),
+            "2024-02-29T23:59:59.123456+00:00"
+        );
+        assert_eq!(
+            at(1_714_564_800, 5_000_000),
+            "2024-05-01T12:00:00.005000+00:00"
+        );
+        assert_eq!(at(1_714_564_800, 999), "2024-05-01T12:00:00+00:00");
+        assert_eq!(at(-1, 0), "1969-12-31T23:59:59+00:00");
+        assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00+00:00");
+    }
+
+    fn reservation() -> ec2::Reservation {
+        ec2::Reservation::builder()
+            .owner_id("123456789012")
+            .reservation_id("r-0abc")
+            .build()
+    }
+
+    #[test]
+    fn a_full_instance_has_the_plugins_keys_and_shapes() {
+        let launched = DateTime::from_secs(1_714_564_800);
+        let attached = DateTime::from_secs_and_nanos(1_714_564_801, 250_000_000);
+        let group = ec2::GroupIdentifier::builder()
+            .group_id("sg-1")
+            .group_name("app")
+            .build();
+        let association = ec2::InstanceNetworkInterfaceAssociation::builder()
+            .ip_owner_id("amazon")
+            .public_ip("203.0.113.7")
+            .public_dns_name("ec2-203-0-113-7.eu-west-1.compute.amazonaws.com")
+            .build();
+        let eni = ec2::InstanceNetworkInterface::builder()
+            .association(association.clone())
+            .attachment(
+                ec2::InstanceNetworkInterfaceAttachment::builder()
+                    .attach_time(attached)
+                    .attachment_id("eni-attach-1")
+                    .delete_on_termination(true)
+                    .device_index(0)
+                    .network_card_index(0)
+                    .status(ec2::AttachmentStatus::Attached)
+                    .build(),
+            )
+            .groups(group.clone())
+            .ipv6_addresses(
+                ec2::InstanceIpv6Address::builder()
+                    .ipv6_address("2001:db8::7")
+                    .is_primary_ipv6(true)
+                    .build(),
+            )
+            .network_interface_id("eni-1")
+            .private_ip_address("10.0.1.7")
+            .private_ip_addresses(
+                ec2::InstancePrivateIpAddress::builder()
+                    .association(association)
+                    .primary(true)
+                    .private_ip_address("10.0.1.7")
+                    .build(),
+            )
+            .source_dest_check(true)
+            .status(ec2::NetworkInterfaceStatus::InUse)
+            .build();
+        let instance = ec2::Instance::builder()
+            .instance_id("i-0123456789abcdef0")
+            .image_id("ami-1")
+            .instance_type(ec2::InstanceType::T3Micro)
+            .architecture(ec2::ArchitectureValues::X8664)
+            .ami_launch_index(0)
+            .launch_time(launched)
+            .state(
+                ec2::InstanceState::builder()
+                    .code(16)
+                    .name(ec2::InstanceStateName::Running)
+                    .build(),
+            )
+            .placement(
+                ec2::Placement::builder()
+                    .availability_zone("eu-west-1b")
+                    .group_name("")
+                    .tenancy(ec2::Tenancy::Default)
+                    .build(),
+            )
+            .private_ip_address("10.0.1.7")
+            .public_ip_address("203.0.113.7")
+            .ipv6_address("2001:db8::7")
+            .ebs_optimized(false)
+            .ena_support(true)
+            .iam_instance_profile(
+                ec2::IamInstanceProfile::builder()
+                    .arn("arn:aws:iam::123456789012:instance-profile/web")
+                    .id("AIPA1")
+                    .build(),
+            )
+            .block_device_mappings(
+                ec2::InstanceBlockDeviceMapping::builder()
+                    .device_name("/dev/xvda")
+                    .ebs(
+                        ec2::EbsInstanceBlockDevice::builder()
+                            .attach_time(attached)
+                            .delete_on_termination(true)
+                            .status(ec2::AttachmentStatus::Attached)
+                            .volume_id("vol-1")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .network_interfaces(eni)
+            .security_groups(group)
+            .set_product_codes(Some(vec![]))
+            .hibernation_options(ec2::HibernationOptions::builder().build())
+            .cpu_options(
+                ec2::CpuOptions::builder()
+                    .core_count(1)
+                    .threads_per_core(2)
+                    .build(),
+            )
+            .private_dns_name_options(
+                ec2::PrivateDnsNameOptionsResponse::builder()
+                    .hostname_type(ec2::HostnameType::IpName)
+                    .enable_resource_name_dns_a_record(false)
+                    .enable_resource_name_dns_aaaa_record(false)
+                    .build(),
+            )
+            .metadata_options(
+                ec2::InstanceMetadataOptionsResponse::builder()
+                    .http_tokens(ec2::HttpTokensState::Required)
+                    .http_put_response_hop_limit(2)
+                    .build(),
+            )
+            .monitoring(
+                ec2::Monitoring::builder()
+                    .state(ec2::MonitoringState::Disabled)
+                    .build(),
+            )
+            .tags(ec2::Tag::builder().key("Name").value("web-1").build())
+            .tags(ec2::Tag::builder().key("Role").value("web").build())
+            .build();
+
+        let vars = instance_hostvars(&reservation(), &instance);
+        assert_eq!(
+            Value::Object(vars),
+            json!({
+                "ami_launch_index": 0,
+                "architecture": "x86_64",
+                "block_device_mappings": [{
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "attach_time": "2024-05-01T12:00:01.250000+00:00",
+                        "delete_on_termination": true,
+                        "status": "attached",
+                        "volume_id": "vol-1",
+                    },
+                }],
+                "cpu_options": {"core_count": 1, "threads_per_core": 2},
+                "ebs_optimized": false,
+                "ec2_tags": {"Name": "web-1", "Role": "web"},
+                "ena_support": true,
+                "hibernation_options": {},
+                "iam_instance_profile": {"arn": "arn:aws:iam::123456789012:instance-profile/web", "id": "AIPA1"},
+                "image_id": "ami-1",
+                "instance_id": "i-0123456789abcdef0",
+                "instance_type": "t3.micro",
+                "ipv6_address": "2001:db8::7",
+                "launch_time": "2024-05-01T12:00:00+00:00",
+                "metadata_options": {"http_put_response_hop_limit": 2, "http_tokens": "required"},
+                "monitoring": {"state": "disabled"},
+                "network_interfaces": [{
+                    "association": {
+                        "ip_owner_id": "amazon",
+                        "public_dns_name": "ec2-203-0-113-7.eu-west-1.compute.amazonaws.com",
+                        "public_ip": "203.0.113.7",
+                    },
+                    "attachment": {
+                        "attach_time": "2024-05-01T12:00:01.250000+00:00",
+                        "attachment_id": "eni-attach-1",
+                        "delete_on_termination": true,
+                        "device_index": 0,
+                        "network_card_index": 0,
+                        "status": "attached",
+                    },
+                    "groups": [{"group_id": "sg-1", "group_name": "app"}],
+                    "ipv6_addresses": [{"ipv6_address": "2001:db8::7", "is_primary_ipv6": true}],
+                    "network_interface_id": "eni-1",
+                    "private_ip_address": "10.0.1.7",
+                    "private_ip_addresses": [{
+                        "association": {
+                            "ip_owner_id": "amazon",
+                            "public_dns_name": "ec2-203-0-113-7.eu-west-1.compute.amazonaws.com",
+                            "public_ip": "203.0.113.7",
+                        },
+                        "primary": true,
+                        "private_ip_address": "10.0.1.7",
+                    }],
+                    "source_dest_check": true,
+                    "status": "in-use",
+                }],
+                "owner_id": "123456789012",
+                "placement": {"availability_zone": "eu-west-1b", "group_name": "", "region": "eu-west-1", "tenancy": "default"},
+                "private_dns_name_options": {
+                    "enable_resource_name_dns_a_record": false,
+                    "enable_resource_name_dns_aaaa_record": false,
+                    "hostname_type": "ip-name",
+                },
+                "private_ip_address": "10.0.1.7",
+                "product_codes": [],
+                "public_ip_address": "203.0.113.7",
+                "requester_id": "",
+                "reservation_id": "r-0abc",
+                "security_groups": [{"group_id": "sg-1", "group_name": "app"}],
+                "state": {"code": 16, "name": "running"},
+            })
+        );
+    }
+
+    #[test]
+    fn a_bare_instance_has_only_what_is_set_and_no_tags_key() {
+        let instance = ec2::Instance::builder()
+            .instance_id("i-1")
+            .instance_type(ec2::InstanceType::from("x9.mega"))
+            .placement(
+                ec2::Placement::builder()
+                    .availability_zone("us-west-2-lax-1a")
+                    .build(),
+            )
+            .build();
+        let reservation = ec2::Reservation::builder()
+            .owner_id("1")
+            .requester_id("940372691376")
+            .reservation_id("r-1")
+            .build();
+        let vars = instance_hostvars(&reservation, &instance);
+        assert_eq!(
+            Value::Object(vars),
+            json!({
+                "ec2_tags": {},
+                "instance_id": "i-1",
+                "instance_type": "x9.mega",
+                "owner_id": "1",
+                "placement": {"availability_zone": "us-west-2-lax-1a", "region": "us-west-2-lax-1"},
+                "requester_id": "940372691376",
+                "reservation_id": "r-1",
+            })
+        );
+    }
+
+    #[test]
+    fn tags_become_a_dict_where_a_later_duplicate_wins() {
+        let tag = |k: &str, v: &str| ec2::Tag::builder().key(k).value(v).build();
+        let instance = ec2::Instance::builder()
+            .tags(tag("Name", "a"))
+            .tags(tag("Name", "b"))
+            .tags(ec2::Tag::builder().key("Empty").build())
+            .build();
+        let vars = instance_hostvars(&reservation(), &instance);
+        assert_eq!(vars["ec2_tags"], json!({"Name": "b", "Empty": ""}));
+        assert!(!vars.contains_key("tags"));
+        assert!(!vars.contains_key("placement"));
+    }
+}

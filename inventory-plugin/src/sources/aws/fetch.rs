@@ -1,0 +1,387 @@
+//! Talking to AWS: credentials (the standard chain, a profile, one assumed role per account),
+//! regions (`DescribeRegions` for `all`), and the describe calls of EC2, RDS and ElastiCache for
+//! every account × region, run concurrently under a bound with the SDK's standard retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use tokio::sync::Semaphore;
+
+use super::map;
+use crate::config::{AwsSettings, FilterSet};
+use crate::model::Model;
+
+/// A failed call, with where it happened.
+#[derive(Debug)]
+pub struct FetchError {
+    pub scope: String,
+    pub message: String,
+    /// The caller is not allowed (skipped when `strict_permissions` is false).
+    pub unauthorized: bool,
+}
+
+impl FetchError {
+    fn new(scope: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            scope: scope.into(),
+            message: message.into(),
+            unauthorized: false,
+        }
+    }
+}
+
+/// Describe an SDK error in one line: the service's code and message, or the transport failure.
+fn describe<E, R>(err: &SdkError<E, R>) -> (String, bool)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if let Some(service) = err.as_service_error() {
+        let code = service.code().unwrap_or("error");
+        let unauthorized = matches!(
+            code,
+            "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException"
+        );
+        let message = match service.message() {
+            Some(m) if !m.is_empty() => format!("{code}: {}", crate::config::one_line(m)),
+            _ => code.to_owned(),
+        };
+        return (message, unauthorized);
+    }
+    (crate::error::chain(err), false)
+}
+
+fn fail<E, R>(scope: &str, what: &str, err: &SdkError<E, R>) -> FetchError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let (message, unauthorized) = describe(err);
+    FetchError {
+        scope: scope.to_owned(),
+        message: format!("{what} failed: {message}"),
+        unauthorized,
+    }
+}
+
+async fn base_config(settings: &AwsSettings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_max_backoff(Duration::from_secs(5)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(120))
+                .build(),
+        );
+    if let Some(p) = &settings.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(r) = &settings.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        // DescribeRegions and STS need some region; us-east-1 is what the CLI falls back to.
+        return config
+            .to_builder()
+            .region(Region::from_static("us-east-1"))
+            .build();
+    }
+    config
+}
+
+/// One account: a label for messages and hostvars, and its SDK configuration.
+struct Account {
+    label: String,
+    config: SdkConfig,
+}
+
+async fn accounts(settings: &AwsSettings, base: &SdkConfig) -> Vec<Account> {
+    if settings.assume_roles.is_empty() {
+        return vec![Account {
+            label: "default credentials".into(),
+            config: base.clone(),
+        }];
+    }
+    let mut out = Vec::new();
+    for arn in &settings.assume_roles {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(arn)
+            .session_name("palin-inventory")
+            .configure(base)
+            .build()
+            .await;
+        let config = base
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
+            .build();
+        out.push(Account {
+            label: format!("role {arn}"),
+            config,
+        });
+    }
+    out
+}
+
+async fn regions(settings: &AwsSettings, base: &SdkConfig) -> Result<Vec<String>, FetchError> {
+    if let Some(list) = &settings.regions {
+        return Ok(list.clone());
+    }
+    let client = aws_sdk_ec2::Client::new(base);
+    let region = base.region().map(ToString::to_string).unwrap_or_default();
+    let out = client
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| fail(&region, "ec2 DescribeRegions", &e))?;
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Fetch everything `settings` asks for. Any failing call fails the whole fetch, except calls the
+/// caller is not authorised for when `strict_permissions` is false.
+pub async fn fetch(settings: &AwsSettings) -> Result<Model, FetchError> {
+    let base = base_config(settings).await;
+    let regions = regions(settings, &base).await?;
+    let accounts = accounts(settings, &base).await;
+    let limit = Arc::new(Semaphore::new(settings.concurrency));
+    let settings = Arc::new(settings.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for (a, account) in accounts.into_iter().enumerate() {
+        for (r, region) in regions.iter().enumerate() {
+            let config = account
+                .config
+                .to_builder()
+                .region(Region::new(region.clone()))
+                .build();
+            let scope = format!("{} in {region}", account.label);
+            for service in [Service::Ec2, Service::Rds, Service::ElastiCache] {
+                if !service.enabled(&settings) {
+                    continue;
+                }
+                let (config, scope, region, settings, limit) = (
+                    config.clone(),
+                    scope.clone(),
+                    region.clone(),
+                    settings.clone(),
+                    limit.clone(),
+                );
+                tasks.spawn(async move {
+                    let _permit = limit
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
+                    let result = match service {
+                        Service::Ec2 => ec2(&config, &region, &settings, &scope).await,
+                        Service::Rds => rds(&config, &region, &scope).await,
+                        Service::ElastiCache => elasticache(&config, &region, &scope).await,
+                    };
+                    ((a, r, service as u8), result)
+                });
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (key, result) =
+            joined.map_err(|e| FetchError::new("fetch", format!("a fetch task failed: {e}")))?;
+        match result {
+            Ok(model) => parts.push((key, model)),
+            Err(e) if e.unauthorized && !settings.strict_permissions => {}
+            Err(e) => {
+                tasks.abort_all();
+                return Err(e);
+            }
+        }
+    }
+    // Deterministic order whatever finished first.
+    parts.sort_by_key(|(key, _)| *key);
+    let mut model = Model::default();
+    for (_, part) in parts {
+        model.extend(part);
+    }
+    Ok(model)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    Ec2 = 0,
+    Rds = 1,
+    ElastiCache = 2,
+}
+
+impl Service {
+    fn enabled(self, s: &AwsSettings) -> bool {
+        match self {
+            Service::Ec2 => s.ec2,
+            Service::Rds => s.rds,
+            Service::ElastiCache => s.elasticache,
+        }
+    }
+}
+
+/// The default of the aws_ec2 plugin: without an `instance-state-name` filter, skip terminated
+/// and shutting-down instances.
+fn with_state_default(set: &FilterSet) -> FilterSet {
+    let mut set = set.clone();
+    if !set.iter().any(|(name, _)| name == "instance-state-name") {
+        let states = ["running", "pending", "stopping", "stopped"]
+            .map(str::to_owned)
+            .to_vec();
+        set.push(("instance-state-name".into(), states));
+    }
+    set
+}
+
+async fn describe_instances(
+    client: &aws_sdk_ec2::Client,
+    set: &FilterSet,
+    scope: &str,
+) -> Result<
+    Vec<(
+        aws_sdk_ec2::types::Reservation,
+        aws_sdk_ec2::types::Instance,
+    )>,
+    FetchError,
+> {
+    let filters: Vec<aws_sdk_ec2::types::Filter> = set
+        .iter()
+        .map(|(name, values)| {
+            aws_sdk_ec2::types::Filter::builder()
+                .name(name)
+                .set_values(Some(values.clone()))
+                .build()
+        })
+        .collect();
+    let mut pages = client
+        .describe_instances()
+        .set_filters(Some(filters))
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| fail(scope, "ec2 DescribeInstances", &e))?;
+        for reservation in page.reservations() {
+            for instance in reservation.instances() {
+                out.push((reservation.clone(), instance.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn ec2(
+    config: &SdkConfig,
+    region: &str,
+    settings: &AwsSettings,
+    scope: &str,
+) -> Result<Model, FetchError> {
+    let client = aws_sdk_ec2::Client::new(config);
+    let includes: Vec<FilterSet> = if settings.include_filters.is_empty() {
+        vec![with_state_default(&Vec::new())]
+    } else {
+        settings
+            .include_filters
+            .iter()
+            .map(with_state_default)
+            .collect()
+    };
+    let mut excluded = std::collections::HashSet::new();
+    for set in &settings.exclude_filters {
+        for (_, i) in describe_instances(&client, set, scope).await? {
+            excluded.insert(i.instance_id().unwrap_or_default().to_owned());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut model = Model::default();
+    for set in &includes {
+        for (reservation, i) in describe_instances(&client, set, scope).await? {
+            let id = i.instance_id().unwrap_or_default().to_owned();
+            if excluded.contains(&id) || !seen.insert(id) {
+                continue;
+            }
+            let owner = reservation.owner_id().unwrap_or("unknown");
+            model.instances.extend(map::instance(
+                &reservation,
+                &i,
+                region,
+                map::origin(owner, region),
+            ));
+        }
+    }
+    Ok(model)
+}
+
+async fn rds(config: &SdkConfig, region: &str, scope: &str) -> Result<Model, FetchError> {
+    let client = aws_sdk_rds::Client::new(config);
+    let mut model = Model::default();
+    let mut pages = client.describe_db_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| fail(scope, "rds DescribeDBInstances", &e))?;
+        for d in page.db_instances() {
+            model
+                .databases
+                .extend(map::db_instance(d, region, map::origin("rds", region)));
+        }
+    }
+    let mut pages = client.describe_db_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| fail(scope, "rds DescribeDBClusters", &e))?;
+        for c in page.db_clusters() {
+            model
+                .databases
+                .extend(map::db_cluster(c, region, map::origin("rds", region)));
+        }
+    }
+    Ok(model)
+}
+
+async fn elasticache(config: &SdkConfig, region: &str, scope: &str) -> Result<Model, FetchError> {
+    let client = aws_sdk_elasticache::Client::new(config);
+    let mut model = Model::default();
+    let mut pages = client.describe_replication_groups().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| fail(scope, "elasticache DescribeReplicationGroups", &e))?;
+        for g in page.replication_groups() {
+            model.caches.extend(map::replication_group(
+                g,
+                region,
+                map::origin("elasticache", region),
+            ));
+        }
+    }
+    let mut pages = client
+        .describe_cache_clusters()
+        .show_cache_node_info(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| fail(scope, "elasticache DescribeCacheClusters", &e))?;
+        for c in page.cache_clusters() {
+            model.caches.extend(map::cache_cluster(
+                c,
+                region,
+                map::origin("elasticache", region),
+            ));
+        }
+    }
+    Ok(model)
+}
