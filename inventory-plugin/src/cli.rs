@@ -108,7 +108,7 @@ ENVIRONMENT
                               the standard AWS settings, used for s3:// states
 
 palin.yml (every key optional)
-  source: terraform                      the inventory source
+  source: terraform                      the inventory source: terraform or aws
   terraform:
     states:                              read in order and merged
       - path: terraform.tfstate          v4 state or `terraform show -json`; - = stdin;
@@ -144,6 +144,26 @@ palin.yml (every key optional)
     ssm_bucket: BUCKET                   ansible_aws_ssm_bucket_name (mode: ssm)
   ansible_user: {tag_Role_web: ubuntu, all: ec2-user}
                                          ansible_user of the first listed group a host is in
+  compose: {ansible_host: private_ip_address}   Ansible's constructed options (Jinja,
+  groups: {web: \"ec2_tags.Role == 'web'\"}        both sources)
+  keyed_groups: [{key: placement.region, prefix: aws_region}]
+  strict: false                          fail on expressions that error
+  leading_separator: true                keyed groups without prefix start with _
+  aws:                                   with source: aws
+    regions: [eu-west-1]                 or all (default: every region DescribeRegions lists)
+    region: eu-west-1                    for DescribeRegions / STS
+    assume_roles: [ARN, ...]             one role per account, fetched concurrently
+    profile: P                           default: the standard credential chain
+    endpoint_url: URL                    default: AWS_ENDPOINT_URL
+    concurrency: 16                      calls in flight
+    filters: {tag:Env: prod}             DescribeInstances filters; include_filters: [...]
+    exclude_filters: [{...}]             and exclude_filters: [...] as in aws_ec2
+    services: [ec2, rds, elasticache]
+    strict_permissions: true             false: skip regions/accounts not authorised
+    cache: {ttl: 3600, dir: DIR, stale_on_error: false}
+                                         on-disk cache of the fetched data (--refresh-cache)
+  An amazon.aws.aws_ec2 file (plugin: amazon.aws.aws_ec2) given as the config is read as
+  such; options palin does not support are refused by name.
 
 VARIABLES (the same whatever the source)
   every host: instance_id, instance_type, image_id, private_ip_address, public_ip_address,

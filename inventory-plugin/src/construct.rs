@@ -23,7 +23,7 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
         let Some(vars) = inv.hostvars.get(host).cloned() else {
             continue;
         };
-        let ctx = minijinja::Value::from_serialize(&vars);
+        let ctx = context(&vars);
 
         // compose: every expression sees the host's variables as they were before compose.
         let mut composed = Map::new();
@@ -43,7 +43,7 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
             entry.extend(composed);
             entry.clone()
         };
-        let ctx = minijinja::Value::from_serialize(&vars_now);
+        let ctx = context(&vars_now);
 
         for (group, cond) in &c.groups {
             match eval(&env, &ctx, cond) {
@@ -93,6 +93,20 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The expression context of a host: its variables, plus `tags` as an alias of `ec2_tags` (the
+/// name older aws_ec2.yml files and the plugin's examples use; palin does not emit it as a
+/// variable because Ansible reserves it).
+fn context(vars: &Map<String, Value>) -> minijinja::Value {
+    match vars.get("ec2_tags") {
+        Some(tags) if !vars.contains_key("tags") => {
+            let mut with_tags = vars.clone();
+            with_tags.insert("tags".into(), tags.clone());
+            minijinja::Value::from_serialize(&with_tags)
+        }
+        _ => minijinja::Value::from_serialize(vars),
+    }
 }
 
 /// Evaluate a Jinja expression against a host's variables; undefined is an error, as in Ansible.
@@ -229,6 +243,7 @@ mod tests {
             ],
             groups: vec![
                 ("web-servers".into(), "ec2_tags.Role == 'web'".into()),
+                ("old_style".into(), "tags['Role'] == 'web'".into()),
                 ("db".into(), "ec2_tags.Role == 'db'".into()),
             ],
             keyed_groups: vec![
@@ -254,6 +269,7 @@ mod tests {
             [
                 "_t3_micro",
                 "aws_region_eu_west_1",
+                "old_style",
                 "tag_Env_",
                 "tag_Role_web",
                 "types",

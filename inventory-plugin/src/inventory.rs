@@ -559,57 +559,111 @@ pub fn lb_vars(l: &LoadBalancer) -> Value {
     ])
 }
 
+/// What tells two endpoints with the same name apart.
+struct Identity<'a> {
+    name: &'a str,
+    /// The endpoint address: the same address is the same endpoint, read twice.
+    host: &'a str,
+    region: Option<&'a str>,
+    arn: Option<&'a str>,
+    source: &'a str,
+}
+
+/// Key endpoints by name. A name read twice for the same address is one endpoint; names shared by
+/// different endpoints (the same identifier in two regions or accounts) get `_<region>`, or
+/// `_<account>_<region>`, appended on every one of them, so nothing is dropped and keys do not
+/// depend on order.
 fn keyed<'a, T>(
     kind: &str,
     items: &'a [T],
-    key: impl Fn(&T) -> &str,
-    origin: impl Fn(&T) -> &str,
-) -> Result<BTreeMap<&'a str, &'a T>> {
-    let mut out: BTreeMap<&str, &T> = BTreeMap::new();
+    identity: impl Fn(&'a T) -> Identity<'a>,
+) -> Result<BTreeMap<String, &'a T>> {
+    let mut by_name: BTreeMap<&str, Vec<(Identity<'a>, &'a T)>> = BTreeMap::new();
     for item in items {
-        if let Some(previous) = out.insert(key(item), item) {
+        let id = identity(item);
+        let same = by_name.entry(id.name).or_default();
+        if !same.iter().any(|(other, _)| other.host == id.host) {
+            same.push((id, item));
+        }
+    }
+    let account = |arn: Option<&str>| {
+        arn.and_then(|a| a.split(':').nth(4))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut out = BTreeMap::new();
+    for (name, entries) in by_name {
+        if let [(_, only)] = entries[..] {
+            out.insert(name.to_owned(), only);
+            continue;
+        }
+        let by_region: Vec<String> = entries
+            .iter()
+            .map(|(id, _)| format!("{name}_{}", id.region.unwrap_or_default()))
+            .collect();
+        let by_account: Vec<String> = entries
+            .iter()
+            .map(|(id, _)| {
+                format!(
+                    "{name}_{}_{}",
+                    account(id.arn),
+                    id.region.unwrap_or_default()
+                )
+            })
+            .collect();
+        let unique = |keys: &[String]| keys.iter().collect::<BTreeSet<_>>().len() == keys.len();
+        let keys = if unique(&by_region) {
+            by_region
+        } else if unique(&by_account) {
+            by_account
+        } else {
+            let sources: Vec<&str> = entries.iter().map(|(id, _)| id.source).collect();
             return Err(Error::Inventory(format!(
-                "two {kind} named {:?} (from {} and {}); read only one of these states",
-                key(item),
-                origin(previous),
-                origin(item)
+                "two {kind} named {name:?} with different addresses in the same region and account (from {}); read only one of these states",
+                sources.join(" and ")
             )));
+        };
+        for (key, (_, item)) in keys.into_iter().zip(entries) {
+            out.insert(key, item);
         }
     }
     Ok(out)
 }
 
 fn add_endpoints(inv: &mut Inventory, model: &Model, config: &Config) -> Result<()> {
-    let dbs = keyed(
-        "RDS databases",
-        &model.databases,
-        |d| d.id.as_str(),
-        |d| d.origin.source.as_str(),
-    )?;
-    let caches = keyed(
-        "ElastiCache endpoints",
-        &model.caches,
-        |c| c.id.as_str(),
-        |c| c.origin.source.as_str(),
-    )?;
-    let lbs = keyed(
-        "load balancers",
-        &model.load_balancers,
-        |l| l.name.as_str(),
-        |l| l.origin.source.as_str(),
-    )?;
+    let dbs = keyed("RDS databases", &model.databases, |d| Identity {
+        name: &d.id,
+        host: &d.host,
+        region: d.region.as_deref(),
+        arn: d.arn.as_deref(),
+        source: &d.origin.source,
+    })?;
+    let caches = keyed("ElastiCache endpoints", &model.caches, |c| Identity {
+        name: &c.id,
+        host: &c.host,
+        region: c.region.as_deref(),
+        arn: c.arn.as_deref(),
+        source: &c.origin.source,
+    })?;
+    let lbs = keyed("load balancers", &model.load_balancers, |l| Identity {
+        name: &l.name,
+        host: &l.dns_name,
+        region: l.arn.as_deref().and_then(|a| a.split(':').nth(3)),
+        arn: l.arn.as_deref(),
+        source: &l.origin.source,
+    })?;
 
     let rds: Map<String, Value> = dbs
         .iter()
-        .map(|(id, d)| ((*id).to_owned(), database_vars(d)))
+        .map(|(id, d)| (id.clone(), database_vars(d)))
         .collect();
     let redis: Map<String, Value> = caches
         .iter()
-        .map(|(id, c)| ((*id).to_owned(), cache_vars(c)))
+        .map(|(id, c)| (id.clone(), cache_vars(c)))
         .collect();
     let lb: Map<String, Value> = lbs
         .iter()
-        .map(|(name, l)| ((*name).to_owned(), lb_vars(l)))
+        .map(|(name, l)| (name.clone(), lb_vars(l)))
         .collect();
 
     for (family, engines) in [
@@ -619,7 +673,7 @@ fn add_endpoints(inv: &mut Inventory, model: &Model, config: &Config) -> Result<
         let matching: Vec<&Value> = dbs
             .iter()
             .filter(|(_, d)| d.engine.as_deref().is_some_and(|e| engines.contains(&e)))
-            .map(|(id, _)| &rds[*id])
+            .map(|(id, _)| &rds[id.as_str()])
             .collect();
         if let [only] = matching[..] {
             for field in [

@@ -160,15 +160,15 @@ pub(super) fn config(
                 .into(),
         ));
     }
-    if let Some(p) = str_opt(&["cache_plugin"])? {
-        if !matches!(
+    if let Some(p) = str_opt(&["cache_plugin"])?
+        && !matches!(
             p.as_str(),
             "jsonfile" | "ansible.builtin.jsonfile" | "community.general.jsonfile"
-        ) {
-            return Err(bad(format!(
-                "cache_plugin: {p:?} is not supported (palin-inventory keeps its own JSON file cache)"
-            )));
-        }
+        )
+    {
+        return Err(bad(format!(
+            "cache_plugin: {p:?} is not supported (palin-inventory keeps its own JSON file cache)"
+        )));
     }
     let cache = if bool_opt("cache", false)? {
         let ttl = match map.get("cache_timeout") {

@@ -345,16 +345,78 @@ fn endpoint_hosts_are_local_hosts_in_their_groups() {
 }
 
 #[test]
-fn duplicate_endpoint_ids_are_an_error_naming_both_sources() {
-    let mut second = db("app", "postgres");
-    second.origin.source = "other.tfstate".into();
+fn endpoints_sharing_a_name_are_kept_apart_or_merged() {
+    // The same database read from two states is one endpoint.
+    let mut again = db("app", "postgres");
+    again.origin.source = "other.tfstate".into();
     let m = Model {
-        databases: vec![db("app", "postgres"), second],
+        databases: vec![db("app", "postgres"), again],
         ..Model::default()
     };
-    let err = build(&m, &config("")).expect_err("duplicate").to_string();
+    let inv = build(&m, &config("")).expect("builds");
+    assert_eq!(inv.all_vars["palin_rds"].as_object().map(Map::len), Some(1));
+    assert_eq!(inv.all_vars["palin_postgres_host"], "app.rds.example");
+
+    // The same identifier in two regions: both kept, keyed by region.
+    let mut eu = db("app", "postgres");
+    eu.region = Some("eu-west-1".into());
+    let mut us = db("app", "postgres");
+    us.region = Some("us-east-1".into());
+    us.host = "app.us.rds.example".into();
+    let inv = build(
+        &Model {
+            databases: vec![us.clone(), eu.clone()],
+            ..Model::default()
+        },
+        &config(""),
+    )
+    .expect("builds");
+    let keys: Vec<&String> = inv.all_vars["palin_rds"]
+        .as_object()
+        .expect("dict")
+        .keys()
+        .collect();
+    assert_eq!(keys, ["app_eu-west-1", "app_us-east-1"]);
+
+    // Same region, two accounts: keyed by account and region.
+    let mut a = eu.clone();
+    a.arn = Some("arn:aws:rds:eu-west-1:111111111111:db:app".into());
+    let mut b = eu.clone();
+    b.host = "app.other.rds.example".into();
+    b.arn = Some("arn:aws:rds:eu-west-1:222222222222:db:app".into());
+    let inv = build(
+        &Model {
+            databases: vec![a, b.clone()],
+            ..Model::default()
+        },
+        &config(""),
+    )
+    .expect("builds");
+    let keys: Vec<&String> = inv.all_vars["palin_rds"]
+        .as_object()
+        .expect("dict")
+        .keys()
+        .collect();
+    assert_eq!(
+        keys,
+        ["app_111111111111_eu-west-1", "app_222222222222_eu-west-1"]
+    );
+
+    // Indistinguishable but different: an error naming both sources.
+    let mut c = b.clone();
+    c.host = "app.third.rds.example".into();
+    c.origin.source = "other.tfstate".into();
+    let err = build(
+        &Model {
+            databases: vec![b, c],
+            ..Model::default()
+        },
+        &config(""),
+    )
+    .expect_err("ambiguous")
+    .to_string();
     assert!(
-        err.contains("two RDS databases named \"app\" (from t and other.tfstate)"),
+        err.contains("two RDS databases named \"app\"") && err.contains("t and other.tfstate"),
         "{err}"
     );
 }

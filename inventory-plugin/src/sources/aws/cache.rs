@@ -137,13 +137,13 @@ mod tests {
         write(&p, &m).expect("written");
         let c = read(&p).expect("read back");
         assert_eq!(c.model, m);
-        assert!(c.fresh(Duration::from_secs(60)));
+        assert!(c.fresh(Duration::from_mins(1)));
         assert!(
             !Cached {
                 model: m,
                 fetched_at: now() - 120
             }
-            .fresh(Duration::from_secs(60))
+            .fresh(Duration::from_mins(1))
         );
         std::fs::write(&p, "{").expect("corrupt");
         assert!(

@@ -7,7 +7,7 @@
 //! adds `placement.region` (the availability zone minus its last character). Ansible's JSON
 //! encoder then writes boto3's datetimes with `isoformat()`. [`instance_hostvars`] produces the
 //! same from the SDK types, which have no serde: every struct is converted field by field
-//! ([`structs!`] lists them with their botocore member names), and every key goes through
+//! (`structs!` lists them with their botocore member names), and every key goes through
 //! [`camel_to_snake`], a port of the plugin's snake-casing, so keys match it even where its rules
 //! surprise (`EnableResourceNameDnsAAAARecord` → `enable_resource_name_dns_aaaa_record`,
 //! `TargetGroupARNs` → `target_group_arns`).
@@ -19,10 +19,12 @@
 //! `.ffffff` microseconds only when they are not zero.
 //!
 //! Deliberate differences: there is no `tags` (Ansible reserves the name and warns on every run);
-//! the tag dict is `ec2_tags`, the name amazon.aws 11.2 introduced for it. Fields the SDK does not
-//! model are missing (botocore 1.44 knows a few newer ones, e.g. `placement.availability_zone_id`,
-//! `operator.hidden_by_default`, `secondary_interfaces`; the plugin shows them only when AWS
-//! returns them).
+//! the tag dict is `ec2_tags`, the name amazon.aws 11.2 introduced for it. The one field
+//! aws-sdk-ec2 1.274 does not model, `monitoring.metric_category_ids`, is missing where botocore
+//! shows it (if AWS returns it).
+//!
+//! tests/aws/test_compat.py checks all of this against the real plugin, on moto and on a stand-in
+//! endpoint that returns every member of botocore's Instance shape.
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -277,6 +279,9 @@ api_strings!(
     InstanceStateName,
     InstanceType,
     MonitoringState,
+    NestedVirtualizationSpecification,
+    SecondaryInterfaceStatus,
+    SecondaryInterfaceType,
     NetworkInterfaceStatus,
     PlatformValues,
     ProductCodeValues,
@@ -333,6 +338,7 @@ structs! {
         "RamdiskId" => ramdisk_id,
         "RootDeviceName" => root_device_name,
         "RootDeviceType" => root_device_type,
+        "SecondaryInterfaces" => secondary_interfaces,
         "SecurityGroups" => security_groups,
         "SourceDestCheck" => source_dest_check,
         "SpotInstanceRequestId" => spot_instance_request_id,
@@ -356,8 +362,9 @@ structs! {
         "AssociatedResource" => associated_resource,
         "VolumeOwnerId" => volume_owner_id,
         "Operator" => operator,
+        "EbsCardIndex" => ebs_card_index,
     }
-    OperatorResponse { "Managed" => managed, "Principal" => principal }
+    OperatorResponse { "Managed" => managed, "Principal" => principal, "HiddenByDefault" => hidden_by_default }
     CapacityReservationSpecificationResponse {
         "CapacityReservationPreference" => capacity_reservation_preference,
         "CapacityReservationTarget" => capacity_reservation_target,
@@ -366,7 +373,33 @@ structs! {
         "CapacityReservationId" => capacity_reservation_id,
         "CapacityReservationResourceGroupArn" => capacity_reservation_resource_group_arn,
     }
-    CpuOptions { "CoreCount" => core_count, "ThreadsPerCore" => threads_per_core, "AmdSevSnp" => amd_sev_snp }
+    CpuOptions {
+        "CoreCount" => core_count,
+        "ThreadsPerCore" => threads_per_core,
+        "AmdSevSnp" => amd_sev_snp,
+        "NestedVirtualization" => nested_virtualization,
+    }
+    InstanceSecondaryInterface {
+        "Attachment" => attachment,
+        "MacAddress" => mac_address,
+        "SecondaryInterfaceId" => secondary_interface_id,
+        "OwnerId" => owner_id,
+        "PrivateIpAddresses" => private_ip_addresses,
+        "SourceDestCheck" => source_dest_check,
+        "Status" => status,
+        "SecondarySubnetId" => secondary_subnet_id,
+        "SecondaryNetworkId" => secondary_network_id,
+        "InterfaceType" => interface_type,
+    }
+    InstanceSecondaryInterfaceAttachment {
+        "AttachTime" => attach_time,
+        "AttachmentId" => attachment_id,
+        "DeleteOnTermination" => delete_on_termination,
+        "DeviceIndex" => device_index,
+        "Status" => status,
+        "NetworkCardIndex" => network_card_index,
+    }
+    InstanceSecondaryInterfacePrivateIpAddress { "PrivateIpAddress" => private_ip_address }
     ElasticGpuAssociation {
         "ElasticGpuId" => elastic_gpu_id,
         "ElasticGpuAssociationId" => elastic_gpu_association_id,
@@ -463,6 +496,7 @@ structs! {
         "HostResourceGroupArn" => host_resource_group_arn,
         "GroupId" => group_id,
         "AvailabilityZone" => availability_zone,
+        "AvailabilityZoneId" => availability_zone_id,
     }
     PrivateDnsNameOptionsResponse {
         "HostnameType" => hostname_type,

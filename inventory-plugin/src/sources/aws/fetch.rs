@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 
@@ -34,31 +35,37 @@ impl FetchError {
     }
 }
 
-/// Describe an SDK error in one line: the service's code and message, or the transport failure.
-fn describe<E, R>(err: &SdkError<E, R>) -> (String, bool)
+/// Describe an SDK error in one line: the service's code, HTTP status and message, or the
+/// transport failure.
+fn describe<E>(err: &SdkError<E, HttpResponse>) -> (String, bool)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     if let Some(service) = err.as_service_error() {
-        let code = service.code().unwrap_or("error");
+        let code = service.code();
         let unauthorized = matches!(
             code,
-            "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException"
+            Some("UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException")
         );
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let head = match (code, status) {
+            (Some(c), Some(s)) => format!("{c} (HTTP {s})"),
+            (Some(c), None) => c.to_owned(),
+            (None, Some(s)) => format!("HTTP {s}"),
+            (None, None) => "error".to_owned(),
+        };
         let message = match service.message() {
-            Some(m) if !m.is_empty() => format!("{code}: {}", crate::config::one_line(m)),
-            _ => code.to_owned(),
+            Some(m) if !m.is_empty() => format!("{head}: {}", crate::config::one_line(m)),
+            _ => head,
         };
         return (message, unauthorized);
     }
     (crate::error::chain(err), false)
 }
 
-fn fail<E, R>(scope: &str, what: &str, err: &SdkError<E, R>) -> FetchError
+fn fail<E>(scope: &str, what: &str, err: &SdkError<E, HttpResponse>) -> FetchError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let (message, unauthorized) = describe(err);
     FetchError {
@@ -79,7 +86,7 @@ async fn base_config(settings: &AwsSettings) -> SdkConfig {
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_secs(120))
+                .operation_timeout(Duration::from_mins(2))
                 .build(),
         );
     if let Some(p) = &settings.profile {
@@ -136,24 +143,47 @@ async fn accounts(settings: &AwsSettings, base: &SdkConfig) -> Vec<Account> {
     out
 }
 
+/// The regions to read: every region enabled for the account (`all`), or the listed ones, each
+/// checked against `DescribeRegions` so that a typo is an error naming it rather than a DNS
+/// failure (skipped when `DescribeRegions` is denied or unavailable).
 async fn regions(settings: &AwsSettings, base: &SdkConfig) -> Result<Vec<String>, FetchError> {
-    if let Some(list) = &settings.regions {
-        return Ok(list.clone());
-    }
     let client = aws_sdk_ec2::Client::new(base);
     let region = base.region().map(ToString::to_string).unwrap_or_default();
-    let out = client
+    let known = client
         .describe_regions()
+        .all_regions(settings.regions.is_some())
         .send()
         .await
-        .map_err(|e| fail(&region, "ec2 DescribeRegions", &e))?;
-    let mut names: Vec<String> = out
-        .regions()
-        .iter()
-        .filter_map(|r| r.region_name().map(str::to_owned))
-        .collect();
-    names.sort();
-    Ok(names)
+        .map_err(|e| fail(&region, "ec2 DescribeRegions", &e));
+    let known: Vec<String> = match known {
+        Ok(out) => out
+            .regions()
+            .iter()
+            .filter_map(|r| r.region_name().map(str::to_owned))
+            .collect(),
+        // Checking listed names is a courtesy: if DescribeRegions is denied or unsupported, the
+        // describe calls themselves will say what is wrong with a region.
+        Err(_) if settings.regions.is_some() => {
+            return Ok(settings.regions.clone().unwrap_or_default());
+        }
+        Err(e) => return Err(e),
+    };
+    match &settings.regions {
+        None => {
+            let mut names = known;
+            names.sort();
+            Ok(names)
+        }
+        Some(list) => {
+            if let Some(unknown) = list.iter().find(|r| !known.contains(r)) {
+                return Err(FetchError::new(
+                    region,
+                    format!("unknown region {unknown:?}: DescribeRegions does not list it"),
+                ));
+            }
+            Ok(list.clone())
+        }
+    }
 }
 
 /// Fetch everything `settings` asks for. Any failing call fails the whole fetch, except calls the
@@ -251,17 +281,14 @@ fn with_state_default(set: &FilterSet) -> FilterSet {
     set
 }
 
+/// Page through `DescribeInstances` with one filter set, handing each instance (with its
+/// reservation) to `each`.
 async fn describe_instances(
     client: &aws_sdk_ec2::Client,
     set: &FilterSet,
     scope: &str,
-) -> Result<
-    Vec<(
-        aws_sdk_ec2::types::Reservation,
-        aws_sdk_ec2::types::Instance,
-    )>,
-    FetchError,
-> {
+    mut each: impl FnMut(&aws_sdk_ec2::types::Reservation, &aws_sdk_ec2::types::Instance),
+) -> Result<(), FetchError> {
     let filters: Vec<aws_sdk_ec2::types::Filter> = set
         .iter()
         .map(|(name, values)| {
@@ -276,16 +303,15 @@ async fn describe_instances(
         .set_filters(Some(filters))
         .into_paginator()
         .send();
-    let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| fail(scope, "ec2 DescribeInstances", &e))?;
         for reservation in page.reservations() {
             for instance in reservation.instances() {
-                out.push((reservation.clone(), instance.clone()));
+                each(reservation, instance);
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 async fn ec2(
@@ -304,28 +330,31 @@ async fn ec2(
             .map(with_state_default)
             .collect()
     };
+    // Exclude sets get the same default state filter as include sets, as in the aws_ec2 plugin.
     let mut excluded = std::collections::HashSet::new();
     for set in &settings.exclude_filters {
-        for (_, i) in describe_instances(&client, set, scope).await? {
+        describe_instances(&client, &with_state_default(set), scope, |_, i| {
             excluded.insert(i.instance_id().unwrap_or_default().to_owned());
-        }
+        })
+        .await?;
     }
     let mut seen = std::collections::HashSet::new();
     let mut model = Model::default();
     for set in &includes {
-        for (reservation, i) in describe_instances(&client, set, scope).await? {
-            let id = i.instance_id().unwrap_or_default().to_owned();
-            if excluded.contains(&id) || !seen.insert(id) {
-                continue;
+        describe_instances(&client, set, scope, |reservation, i| {
+            let id = i.instance_id().unwrap_or_default();
+            if excluded.contains(id) || !seen.insert(id.to_owned()) {
+                return;
             }
             let owner = reservation.owner_id().unwrap_or("unknown");
             model.instances.extend(map::instance(
-                &reservation,
-                &i,
+                reservation,
+                i,
                 region,
                 map::origin(owner, region),
             ));
-        }
+        })
+        .await?;
     }
     Ok(model)
 }

@@ -18,10 +18,11 @@ pub fn load(settings: &AwsSettings, refresh_cache: bool) -> Result<Model> {
         .as_ref()
         .map(|c| (c, cache::path(&c.dir, settings)));
     let cached = cache_file.as_ref().and_then(|(_, path)| cache::read(path));
-    if let (Some((c, _)), Some(hit)) = (&cache_file, &cached) {
-        if !refresh_cache && hit.fresh(c.ttl) {
-            return Ok(cached.map(|c| c.model).unwrap_or_default());
-        }
+    if let (Some((c, _)), Some(hit)) = (&cache_file, &cached)
+        && !refresh_cache
+        && hit.fresh(c.ttl)
+    {
+        return Ok(cached.map(|c| c.model).unwrap_or_default());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))

@@ -103,11 +103,17 @@ impl Ctx<'_, '_> {
     fn instance(&self) -> Result<Instance> {
         let a: InstanceAttrs = self.parse()?;
         let sensitive: &Sensitive = &self.obj.sensitive;
+        // `tags_all` adds the provider's `default_tags`, which the real instance carries too.
         let tags = a
-            .tags
+            .tags_all
+            .filter(|t| !t.is_empty())
+            .or(a.tags)
             .unwrap_or_default()
             .into_iter()
-            .filter(|(k, _)| !sensitive.key("tags", k) || self.reveal.contains("tags"))
+            .filter(|(k, _)| {
+                !(sensitive.key("tags", k) || sensitive.key("tags_all", k))
+                    || self.reveal.contains("tags")
+            })
             .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect();
         let availability_zone = self.text("availability_zone", a.availability_zone);
@@ -432,6 +438,7 @@ struct InstanceAttrs {
     public_dns: Option<String>,
     instance_state: Option<String>,
     tags: Option<BTreeMap<String, Option<String>>>,
+    tags_all: Option<BTreeMap<String, Option<String>>>,
     vpc_security_group_ids: Option<Vec<String>>,
 }
 
@@ -628,6 +635,20 @@ mod tests {
         assert_eq!(i.key_name, None);
         assert_eq!(i.tags.keys().collect::<Vec<_>>(), ["Name"]);
         assert_eq!(i.private_ip.as_deref(), Some("10.0.0.1"));
+    }
+
+    #[test]
+    fn provider_default_tags_come_from_tags_all() {
+        let m = model(
+            &v4(
+                r#"{"mode":"managed","type":"aws_instance","name":"w","instances":[{"attributes":{"id":"i-1","tags":{"Name":"w"},"tags_all":{"Name":"w","Env":"prod"}}}]}"#,
+            ),
+            &[],
+        );
+        assert_eq!(
+            m.instances[0].tags.keys().collect::<Vec<_>>(),
+            ["Env", "Name"]
+        );
     }
 
     #[test]

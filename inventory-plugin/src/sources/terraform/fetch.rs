@@ -117,7 +117,7 @@ async fn read_s3(loc: &S3Location) -> S3Result {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(60))
+            .operation_timeout(Duration::from_mins(1))
             .build(),
     );
     if let Some(region) = &loc.region {

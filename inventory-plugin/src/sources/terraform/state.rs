@@ -302,10 +302,10 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
     }
     // The common case, a well-formed v4 state, in one pass over the text. Anything else takes
     // the slower path below, which says precisely what the document is.
-    if let Ok(fast) = serde_json::from_str::<V4Document<'a>>(text) {
-        if fast.version == 4 {
-            return Ok(v4_doc(fast.resources, fast.outputs.unwrap_or_default()));
-        }
+    if let Ok(fast) = serde_json::from_str::<V4Document<'a>>(text)
+        && fast.version == 4
+    {
+        return Ok(v4_doc(fast.resources, fast.outputs.unwrap_or_default()));
     }
     let top: Top<'a> = serde_json::from_str(text).map_err(|e| bad(json_problem(&e)))?;
     if top.encryption_version.is_some() {
