@@ -1,0 +1,237 @@
+"""Fixtures for the native-module tests: palin_docker_deploy and palin_http_ready run by the real
+ansible-core of .venv, from the library that modules/build.sh fills (env PALIN_MODULE_LIBRARY,
+default playbooks/library), against the real Docker Engine (unix socket; nothing is pulled: the
+test image is built by the module itself from palin-testapp, a static musl app; env PALIN_TESTAPP,
+default target/x86_64-unknown-linux-musl/modules/palin-testapp).
+
+Everything a run creates on the Engine is named palin-a<pid>-... and removed at session end."""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import os
+import socket
+import socketserver
+import subprocess
+import threading
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODULES = ("palin_docker_deploy", "palin_http_ready")
+DOCKER_SOCK = "/var/run/docker.sock"
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str):
+        super().__init__("localhost", timeout=60)
+        self._path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(60)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+class DockerAPI:
+    """Just enough of the Engine API (over the unix socket) to check and clean up what the modules did."""
+
+    def __init__(self, path: str = DOCKER_SOCK):
+        self.path = path
+
+    def call(self, method: str, url: str) -> tuple[int, object]:
+        conn = _UnixConnection(self.path)
+        try:
+            conn.request(method, url)
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        try:
+            return resp.status, json.loads(body) if body else None
+        except ValueError:
+            return resp.status, body.decode(errors="replace")
+
+    def container(self, name: str) -> dict | None:
+        status, body = self.call("GET", f"/containers/{name}/json")
+        return body if status == 200 else None
+
+    def cleanup(self, prefix: str) -> None:
+        filters = urllib.parse.quote(json.dumps({"name": [prefix]}))
+        _, containers = self.call("GET", f"/containers/json?all=1&filters={filters}")
+        for c in containers or []:
+            self.call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
+        _, images = self.call("GET", "/images/json")
+        for img in images or []:
+            for tag in img.get("RepoTags") or []:
+                if tag.startswith(prefix):
+                    self.call("DELETE", f"/images/{urllib.parse.quote(tag, safe='')}?force=1")
+
+
+def _venv() -> Path:
+    return Path(os.environ.get("PALIN_VENV") or REPO / ".venv").resolve()
+
+
+@pytest.fixture(scope="session")
+def library() -> Path:
+    path = Path(os.environ.get("PALIN_MODULE_LIBRARY") or REPO / "playbooks" / "library").resolve()
+    for m in MODULES:
+        for f in (path / m, path / f"{m}.yml"):
+            if not f.is_file():
+                pytest.fail(f"{f} is missing: run `bash modules/build.sh` (scripts/setup.sh and scripts/test.sh do)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def testapp() -> Path:
+    raw = os.environ.get("PALIN_TESTAPP")
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+    path = Path(raw) if raw else target / "x86_64-unknown-linux-musl" / "modules" / "palin-testapp"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `bash modules/build.sh` (it builds palin-testapp too)")
+    return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def docker() -> DockerAPI:
+    api = DockerAPI()
+    try:
+        status, _ = api.call("GET", "/_ping")
+    except OSError as e:
+        pytest.fail(f"the Docker Engine is not reachable at {DOCKER_SOCK}: {e}")
+    assert status == 200
+    return api
+
+
+@pytest.fixture(scope="session")
+def prefix(docker: DockerAPI):
+    name = f"palin-a{os.getpid()}"
+    yield name
+    docker.cleanup(name)
+
+
+@pytest.fixture(scope="session")
+def build_context(tmp_path_factory, testapp: Path) -> Path:
+    """A build context for the module's `build` option: the testapp and a Dockerfile whose
+    VERSION and HEALTH come from build args."""
+    ctx = tmp_path_factory.mktemp("ctx")
+    (ctx / "testapp").write_bytes(testapp.read_bytes())
+    (ctx / "testapp").chmod(0o755)
+    (ctx / "Dockerfile").write_text(
+        "FROM scratch\n"
+        "ARG VERSION=dev\nARG HEALTH=ok\n"
+        "ENV VERSION=$VERSION HEALTH=$HEALTH\n"
+        "COPY testapp /testapp\n"
+        "EXPOSE 8080\n"
+        'ENTRYPOINT ["/testapp"]\n'
+    )
+    return ctx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port: int, path: str = "/") -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+class Ansible:
+    """Runs ansible CLIs from .venv in a hermetic environment rooted in tmp_path: an empty
+    ansible.cfg, HOME and ANSIBLE_HOME inside tmp_path, no inherited ANSIBLE_* variables, and an
+    inventory whose only host runs `connection: local` with a Python interpreter that does not
+    exist (so only native modules can run)."""
+
+    def __init__(self, tmp_path: Path, library: Path):
+        self.tmp = tmp_path
+        self.bin = _venv() / "bin"
+        for tool in ("ansible", "ansible-playbook", "ansible-doc"):
+            if not (self.bin / tool).exists():
+                pytest.fail(f"{self.bin / tool} not found: run `bash scripts/setup.sh` first")
+        (tmp_path / "home").mkdir(exist_ok=True)
+        cfg = tmp_path / "ansible.cfg"
+        cfg.write_text("[defaults]\n")
+        # library/ next to the playbooks, as in a real project.
+        (tmp_path / "library").symlink_to(library, target_is_directory=True)
+        self.library = library
+        self.inventory = tmp_path / "hosts.ini"
+        self.inventory.write_text(
+            "[targets]\nlocalhost ansible_connection=local ansible_python_interpreter=/nonexistent/python\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PALIN_")) and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env.update(
+            HOME=str(tmp_path / "home"),
+            LC_ALL="C.UTF-8",
+            PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+            ANSIBLE_CONFIG=str(cfg),
+            ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
+            ANSIBLE_REMOTE_TMP=str(tmp_path / "ansible-remote"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="0",
+            ANSIBLE_DEPRECATION_WARNINGS="1",
+        )
+        self.env = env
+
+    def run(self, tool: str, *args, check: bool = True) -> subprocess.CompletedProcess:
+        argv = [str(self.bin / tool), *map(str, args)]
+        proc = subprocess.run(argv, env=self.env, cwd=self.tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        if check:
+            assert proc.returncode == 0, f"$ {' '.join(argv)}\n--- exit {proc.returncode}\n--- stdout:\n{proc.stdout}\n--- stderr:\n{proc.stderr}"
+        return proc
+
+    def playbook(self, text: str, *args, check: bool = True) -> subprocess.CompletedProcess:
+        path = self.tmp / "play.yml"
+        path.write_text(text)
+        return self.run("ansible-playbook", "-i", self.inventory, path, *args, check=check)
+
+
+@pytest.fixture
+def ansible(tmp_path: Path, library: Path) -> Ansible:
+    return Ansible(tmp_path, library)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """200 'READY' on /ready; /slow answers 503 for the first `slow_failures` requests."""
+
+    counts: dict[str, int] = {}
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        n = self.counts.get(self.path, 0)
+        self.counts[self.path] = n + 1
+        if self.path == "/ready" or (self.path == "/slow" and n >= 3):
+            body, status = b"READY", 200
+        else:
+            body, status = b"starting", 503
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    """A loopback HTTP server for palin_http_ready; yields its port."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
