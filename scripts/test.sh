@@ -30,6 +30,12 @@ cargo test --workspace --locked
 step "cargo build -p palin-inventory"
 cargo build -p palin-inventory --locked
 
+# --- Native Ansible modules (modules/) -------------------------------------------
+# The static musl binaries the module tests in tests/modules/ run through ansible-playbook
+# (a no-op when setup.sh already built the same sources).
+step "modules/build.sh (static musl modules -> playbooks/library/)"
+bash "$repo/modules/build.sh"
+
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 step "pytest tests/ (PALIN_BIN=$PALIN_BIN)"
 "$venv/bin/python" -m pytest -q tests/
