@@ -27,9 +27,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --locked
 
-step "cargo build -p palin-inventory"
-cargo build -p palin-inventory --locked
-
+# `cargo test --workspace` has just built target/debug/palin-inventory (the integration tests run
+# it); a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
 # --- Native Ansible modules (modules/) -------------------------------------------
 # The static musl binaries the module tests in tests/modules/ run through ansible-playbook
 # (a no-op when setup.sh already built the same sources).
