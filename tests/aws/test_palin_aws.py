@@ -208,3 +208,12 @@ def test_server_errors_and_throttling_are_retried_then_reported(venv_bin: Path, 
 def test_malformed_aws_ec2_yml(runner: Runner, palin_bin: Path, tmp_path: Path, text: str, code: int, expected: str):
     msg = fails(palin(runner, palin_bin, write(tmp_path, text, "aws_ec2.yml"), "--list"), code)
     assert expected in msg, msg
+
+
+def test_assume_roles_read_every_account_and_merge(runner: Runner, palin_bin: Path, tmp_path: Path):
+    """Each role is assumed through STS and read concurrently; moto puts both roles in the same
+    account, so the merged inventory must equal the ambient one: no host or endpoint doubled."""
+    roles = "  assume_roles: [arn:aws:iam::123456789012:role/inventory-a, arn:aws:iam::123456789012:role/inventory-b]"
+    ambient = ok(palin(runner, palin_bin, write(tmp_path, PALIN_YML.format(extra=""), "ambient.yml")))
+    merged = ok(palin(runner, palin_bin, write(tmp_path, PALIN_YML.format(extra=roles), "roles.yml")))
+    assert merged == ambient
