@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Timing driver and report writer for bench/aws/run.sh (Python standard library only).
+
+    measure.py time --runs R --timeout S --expect N --json OUT --outdir DIR \\
+        --tool NAME=KIND:[VAR=VALUE ...] COMMAND [--tool ...]
+    measure.py floor --url URL --region REGION --runs R
+    measure.py report RESULTS.json... > table.md
+
+``time`` runs the tools in rounds (tool 1, tool 2, …, then again), so that a machine whose load
+changes during the benchmark slows every tool alike. Every run is
+``/usr/bin/time -f '%e %M' -o FILE COMMAND`` with stdout to a file: the wall time is taken
+around that call with ``time.perf_counter()`` (GNU time's own ``%e`` has 10 ms resolution; both
+are kept), the peak memory is GNU time's ``%M`` (maximum resident set size, KiB). After each
+run the output is checked: KIND ``inventory`` must be an Ansible ``--list`` JSON document with
+``N`` hosts in ``_meta.hostvars``, KIND ``count`` must print ``N``. A run that fails, times out
+or prints the wrong thing stops the benchmark (exit 1): a wrong answer is never timed.
+The environment is passed on unchanged (run.sh starts this under ``env -i``), plus the
+``VAR=VALUE`` words that start a tool's command, for that tool only.
+
+``floor`` times the bare replayed HTTP exchange (one DescribeInstances request as palin sends it,
+read to the end) from Python, to show what the replay proxy itself costs.
+
+``report`` turns the JSON files into the markdown table of bench/aws/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+
+def check_output(kind: str, path: Path, expect: int) -> str | None:
+    text = path.read_text()
+    if kind == "count":
+        return None if text.strip() == str(expect) else f"printed {text.strip()[:80]!r}, expected {expect}"
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        return f"stdout is not JSON ({e})"
+    hosts = len(doc.get("_meta", {}).get("hostvars", {}))
+    return None if hosts == expect else f"{hosts} hosts in _meta.hostvars, expected {expect}"
+
+
+def cmd_time(args: argparse.Namespace) -> int:
+    tools = []
+    for spec in args.tool:
+        name, _, rest = spec.partition("=")
+        kind, _, command = rest.partition(":")
+        if kind not in ("inventory", "count") or not command:
+            sys.exit(f"measure.py: bad --tool {spec!r} (NAME=inventory|count:COMMAND)")
+        words = shlex.split(command)
+        env = dict(os.environ)
+        while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+            key, _, value = words.pop(0).partition("=")
+            env[key] = value
+        tools.append((name, kind, words, env))
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name, _, _, _ in tools}
+    with tempfile.TemporaryDirectory() as tmp:
+        tfile = Path(tmp) / "time.out"
+        for round_no in range(args.runs):
+            for name, kind, argv, env in tools:
+                out = args.outdir / f"{name}.out"
+                err = args.outdir / f"{name}.err"
+                start = time.perf_counter()
+                try:
+                    with out.open("wb") as o, err.open("wb") as e:
+                        proc = subprocess.run(
+                            ["/usr/bin/time", "-f", "%e %M", "-o", str(tfile), *argv],
+                            stdin=subprocess.DEVNULL,
+                            stdout=o,
+                            stderr=e,
+                            env=env,
+                            timeout=args.timeout,
+                            check=False,
+                        )
+                except subprocess.TimeoutExpired:
+                    sys.exit(f"measure.py: {name} timed out after {args.timeout}s")
+                wall = time.perf_counter() - start
+                if proc.returncode != 0:
+                    tail = err.read_text(errors="replace").strip().splitlines()[-5:]
+                    sys.exit(f"measure.py: {name} exited {proc.returncode}: {' | '.join(tail)}")
+                problem = check_output(kind, out, args.expect)
+                if problem:
+                    sys.exit(f"measure.py: {name}: {problem} (output in {out})")
+                gnu_wall, rss_kib = tfile.read_text().split()[-2:]
+                samples[name].append({"wall_s": wall, "gnu_wall_s": float(gnu_wall), "rss_kib": int(rss_kib)})
+                print(
+                    f"  round {round_no + 1}/{args.runs} {name:<8} {wall * 1000:9.1f} ms  {int(rss_kib) / 1024:7.1f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    summary = {
+        name: {
+            "runs": len(s),
+            "wall_s": statistics.median(x["wall_s"] for x in s),
+            "wall_min_s": min(x["wall_s"] for x in s),
+            "wall_max_s": max(x["wall_s"] for x in s),
+            "rss_kib": statistics.median(x["rss_kib"] for x in s),
+            "samples": s,
+        }
+        for name, s in samples.items()
+    }
+    doc = json.loads(args.json.read_text()) if args.json.exists() else {}
+    doc.update(summary)
+    args.json.write_text(json.dumps(doc, indent=1))
+    return 0
+
+
+def cmd_floor(args: argparse.Namespace) -> int:
+    url = urllib.parse.urlsplit(args.url)
+    body = (
+        "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=instance-state-name"
+        "&Filter.1.Value.1=running&Filter.1.Value.2=pending&Filter.1.Value.3=stopping&Filter.1.Value.4=stopped"
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{args.region}/ec2/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        conn.request("POST", "/", body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        times.append(time.perf_counter() - start)
+        if resp.status != 200:
+            sys.exit(f"measure.py floor: HTTP {resp.status}: {data[:200]!r}")
+    print(json.dumps({"wall_s": statistics.median(times), "bytes": len(data)}))
+    return 0
+
+
+def fmt_ms(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.1f}"
+
+
+def fmt_mib(kib: float) -> str:
+    return f"{kib / 1024:.0f}" if kib >= 100 * 1024 else f"{kib / 1024:.1f}"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    rows = []
+    for path in args.results:
+        doc = json.loads(Path(path).read_text())
+        rows.append(doc)
+    rows.sort(key=lambda d: ({"replay": 0, "direct": 1}.get(d["mode"], 2), d["n"]))
+    out = [
+        "| via | N | DescribeInstances pages | palin wall ms | palin peak RSS MiB | plugin wall ms | plugin peak RSS MiB "
+        "| bare fetch wall ms | bare fetch peak RSS MiB | plugin / palin (time) | palin / plugin (RSS) "
+        "| palin / bare fetch (time) | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for d in rows:
+        p, a, b = d["palin"], d["plugin"], d["bare"]
+        via = "replay proxy" if d["mode"] == "replay" else "moto direct"
+        out.append(
+            f"| {via} | {d['n']:,} | {d.get('pages', '?')} | {fmt_ms(p['wall_s'])} | {fmt_mib(p['rss_kib'])} "
+            f"| {fmt_ms(a['wall_s'])} | {fmt_mib(a['rss_kib'])} | {fmt_ms(b['wall_s'])} | {fmt_mib(b['rss_kib'])} "
+            f"| {a['wall_s'] / p['wall_s']:.1f}× | {p['rss_kib'] / a['rss_kib']:.2f} | {p['wall_s'] / b['wall_s']:.2f}× "
+            f"| {min(p['runs'], a['runs'], b['runs'])} |"
+        )
+    floors = [d for d in rows if d.get("floor")]
+    if floors:
+        out.append("")
+        out.append(
+            "Replay floor (one replayed DescribeInstances exchange from Python, median): "
+            + ", ".join(
+                f"N={d['n']:,}: {fmt_ms(d['floor']['wall_s'])} ms for {d['floor']['bytes'] / 1e6:.1f} MB" for d in floors
+            )
+            + "."
+        )
+    goals = [d for d in rows if d["mode"] == "replay" and d["n"] == 1000]
+    if goals:
+        d = goals[0]
+        p, a, b = d["palin"], d["plugin"], d["bare"]
+        speed = a["wall_s"] / p["wall_s"]
+        mem = p["rss_kib"] / a["rss_kib"]
+        ratio = p["wall_s"] / b["wall_s"]
+        out.append("")
+        out.append("Goals of issue 3 at N = 1,000 through the replay proxy:")
+        out.append(f"- ≥ 50× faster than the plugin: {speed:.1f}× — {'met' if speed >= 50 else 'MISSED'}")
+        out.append(f"- ≤ 1/10 of its peak memory: {mem:.3f} — {'met' if mem <= 0.1 else 'MISSED'}")
+        out.append(f"- within 1.5× of the bare paginated fetch: {ratio:.2f}× — {'met' if ratio <= 1.5 else 'MISSED'}")
+    print("\n".join(out))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("time")
+    t.add_argument("--runs", type=int, required=True)
+    t.add_argument("--timeout", type=float, default=900)
+    t.add_argument("--expect", type=int, required=True, help="host count every tool must report")
+    t.add_argument("--json", type=Path, required=True, help="results file (merged into if it exists)")
+    t.add_argument("--outdir", type=Path, required=True, help="where each tool's last stdout/stderr go")
+    t.add_argument("--tool", action="append", required=True, help="NAME=inventory|count:COMMAND")
+    f = sub.add_parser("floor")
+    f.add_argument("--url", required=True)
+    f.add_argument("--region", required=True)
+    f.add_argument("--runs", type=int, default=5)
+    r = sub.add_parser("report")
+    r.add_argument("results", nargs="+")
+    args = parser.parse_args(argv)
+    return {"time": cmd_time, "floor": cmd_floor, "report": cmd_report}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Benchmark palin-inventory's AWS API source against the amazon.aws.aws_ec2 inventory plugin and
+# a bare paginated fetch (inventory-plugin/examples/bare_fetch.rs), on N EC2 instances in
+# moto_server, through a record-and-replay proxy and directly. See bench/aws/README.md.
+#
+# Writes a markdown table to stdout and to bench/aws/results.md; progress goes to stderr.
+#
+# Environment:
+#   NS="100 1000 5000"     instance counts
+#   RUNS=5                 timed runs per tool for N < 5000 (median reported)
+#   RUNS_LARGE=3           timed runs per tool for N >= 5000
+#   MODES="replay direct"  replay: through the replay proxy; direct: straight to moto_server
+#   PER_RESERVATION=500    instances per RunInstances call when seeding (1 = Terraform's shape)
+#   REGION=eu-west-1       the one region of aws_ec2.yml
+#   STEP_TIMEOUT=1200      seconds allowed to any one step (seeding, one tool run)
+#   BENCH_DIR=<dir>        work files (default ${TMPDIR:-/tmp}/palin-bench-aws); wiped per N
+#   PALIN_VENV=<dir>       the virtualenv with moto_server and ansible (default .venv)
+#   PALIN_BIN, BARE_BIN    use these binaries instead of building (both must be set)
+#   CARGO_TARGET_DIR       honoured, like cargo does
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+here="$root/bench/aws"
+
+ns="${NS:-100 1000 5000}"
+runs="${RUNS:-5}"
+runs_large="${RUNS_LARGE:-3}"
+modes="${MODES:-replay direct}"
+per_reservation="${PER_RESERVATION:-500}"
+region="${REGION:-eu-west-1}"
+step_timeout="${STEP_TIMEOUT:-1200}"
+bench_dir="${BENCH_DIR:-${TMPDIR:-/tmp}/palin-bench-aws}"
+venv="${PALIN_VENV:-$root/.venv}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+results_md="$here/results.md"
+
+log() { echo "run.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) not found (Debian/Ubuntu: apt-get install time)"
+for tool in moto_server ansible-inventory ansible-doc python; do
+    [[ -x "$venv/bin/$tool" ]] || die "$venv/bin/$tool not found: run 'bash scripts/setup.sh' first"
+done
+py="$venv/bin/python"
+if ! "$venv/bin/ansible-doc" -t inventory amazon.aws.aws_ec2 >/dev/null 2>&1; then
+    die "the amazon.aws collection is missing from $venv (the ansible package): run 'bash scripts/setup.sh'"
+fi
+
+if [[ -n "${PALIN_BIN:-}" && -n "${BARE_BIN:-}" ]]; then
+    palin="$(realpath "$PALIN_BIN")"
+    bare="$(realpath "$BARE_BIN")"
+else
+    log "building palin-inventory and the bare_fetch example (release)"
+    cargo build --quiet --release -p palin-inventory --bin palin-inventory --example bare_fetch
+    palin="$target/release/palin-inventory"
+    bare="$target/release/examples/bare_fetch"
+fi
+[[ -x "$palin" && -x "$bare" ]] || die "missing binary: $palin or $bare"
+
+# Everything started here is stopped on exit, however the script ends.
+pids=()
+stop() {
+    local pid="$1"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do stop "$pid"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for URL: until it answers HTTP (any status) or 60 s pass.
+wait_for() {
+    "$py" - "$1" <<'EOF'
+import sys, time, urllib.error, urllib.request
+deadline = time.monotonic() + 60
+while True:
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2).close()
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit(f"run.sh: {sys.argv[1]} did not answer within 60 s")
+        time.sleep(0.1)
+EOF
+}
+
+# start_proxy MODE DIR [UPSTREAM]: start replay_proxy.py, set proxy_pid and proxy_url.
+start_proxy() {
+    local mode="$1" dir="$2" upstream="${3:-}" port_file="$2/proxy-$1.port"
+    rm -f "$port_file"
+    local args=("$mode" --store "$dir/store" --port-file "$port_file")
+    [[ -n "$upstream" ]] && args+=(--upstream "$upstream")
+    "$py" "$here/replay_proxy.py" "${args[@]}" 2>>"$dir/proxy-$mode.log" &
+    proxy_pid=$!
+    pids+=("$proxy_pid")
+    local i
+    for i in $(seq 100); do
+        [[ -s "$port_file" ]] && break
+        kill -0 "$proxy_pid" 2>/dev/null || die "replay_proxy.py $mode exited; see $dir/proxy-$mode.log"
+        sleep 0.1
+        [[ $i == 100 ]] && die "replay_proxy.py $mode did not start; see $dir/proxy-$mode.log"
+    done
+    proxy_url="http://127.0.0.1:$(cat "$port_file")"
+}
+
+proxy_stat() { # proxy_stat URL FIELD
+    "$py" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/__replay__/stats", timeout=10))[sys.argv[2]])' "$1" "$2"
+}
+
+# write_config DIR ENDPOINT: DIR/aws_ec2.yml (the plugin only reads files named *aws_ec2.yml).
+write_config() {
+    mkdir -p "$1"
+    cat >"$1/aws_ec2.yml" <<EOF
+plugin: amazon.aws.aws_ec2
+regions: [$region]
+endpoint_url: $2
+hostnames: [instance-id]
+compose:
+  ansible_host: private_ip_address
+EOF
+}
+
+# measure DIR CONFIG_DIR ENDPOINT RUNS N JSON: time the three tools from a clean environment:
+# only PATH, a fresh HOME, a UTF-8 locale and moto's dummy credentials (no AWS_*, PALIN_* or
+# ANSIBLE_* variable of the caller), run from CONFIG_DIR so no ansible.cfg or palin.yml is found.
+measure() {
+    local dir="$1" cfg="$2" endpoint="$3" count="$4" n="$5" json="$6"
+    local home="$dir/home"
+    rm -rf "$home"
+    mkdir -p "$home"
+    (
+        cd "$cfg"
+        env -i PATH=/usr/bin:/bin HOME="$home" LC_ALL=C.UTF-8 \
+            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+            "$py" "$here/measure.py" time --runs "$count" --timeout "$step_timeout" --expect "$n" \
+            --json "$json" --outdir "$dir/out-$(basename "$cfg")" \
+            --tool "palin=inventory:PALIN_CONFIG=$cfg/aws_ec2.yml $palin --list" \
+            --tool "plugin=inventory:$venv/bin/ansible-inventory -i $cfg/aws_ec2.yml --list" \
+            --tool "bare=count:$bare $endpoint $region"
+    )
+}
+
+mkdir -p "$bench_dir"
+result_files=()
+for n in $ns; do
+    r="$runs"
+    ((n >= 5000)) && r="$runs_large"
+    dir="$bench_dir/n$n"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+
+    moto_port="$(free_port)"
+    moto_url="http://127.0.0.1:$moto_port"
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$dir/moto.log" 2>&1 &
+    moto_pid=$!
+    pids+=("$moto_pid")
+    wait_for "$moto_url/moto-api/"
+    log "N=$n: seeding moto_server ($moto_url, $per_reservation instances per reservation)"
+    timeout "$step_timeout" "$py" "$here/seed.py" --endpoint "$moto_url" --count "$n" \
+        --region "$region" --per-reservation "$per_reservation" >"$dir/seed.json"
+    log "N=$n: seeded: $(cat "$dir/seed.json")"
+
+    # Record: each tool once through the proxy in record mode (this also checks that all three
+    # report N hosts, and fills the store with every page any of them asks for).
+    start_proxy record "$dir" "$moto_url"
+    write_config "$dir/record" "$proxy_url"
+    log "N=$n: recording (each tool once through the proxy)"
+    measure "$dir" "$dir/record" "$proxy_url" 1 "$n" "$dir/record.json"
+    stop "$proxy_pid"
+    # DescribeInstances pages (moto pages by reservation, 100 per page); other recorded requests
+    # (palin's DescribeRegions) are not pages.
+    pages="$(grep -l 'Action=DescribeInstances' "$dir"/store/*.json | wc -l)"
+
+    if [[ " $modes " == *" replay "* ]]; then
+        start_proxy replay "$dir"
+        write_config "$dir/replay" "$proxy_url"
+        log "N=$n: replay: $r rounds"
+        measure "$dir" "$dir/replay" "$proxy_url" "$r" "$n" "$dir/replay.json"
+        misses="$(proxy_stat "$proxy_url" misses)"
+        [[ "$misses" == 0 ]] || die "N=$n: the replay proxy missed $misses requests; see $dir/proxy-replay.log"
+        floor="$("$py" "$here/measure.py" floor --url "$proxy_url" --region "$region" --runs 5)"
+        stop "$proxy_pid"
+        "$py" - "$dir/replay.json" "$n" "$pages" "$floor" <<'EOF'
+import json, sys
+path, n, pages, floor = sys.argv[1:]
+doc = json.load(open(path))
+doc.update(mode="replay", n=int(n), pages=int(pages), floor=json.loads(floor))
+json.dump(doc, open(path, "w"), indent=1)
+EOF
+        result_files+=("$dir/replay.json")
+    fi
+
+    if [[ " $modes " == *" direct "* ]]; then
+        write_config "$dir/direct" "$moto_url"
+        log "N=$n: direct to moto_server: $r rounds"
+        measure "$dir" "$dir/direct" "$moto_url" "$r" "$n" "$dir/direct.json"
+        "$py" - "$dir/direct.json" "$n" "$pages" <<'EOF'
+import json, sys
+path, n, pages = sys.argv[1:]
+doc = json.load(open(path))
+doc.update(mode="direct", n=int(n), pages=int(pages))
+json.dump(doc, open(path, "w"), indent=1)
+EOF
+        result_files+=("$dir/direct.json")
+    fi
+    stop "$moto_pid"
+done
+
+((${#result_files[@]})) || die "nothing measured (MODES=$modes)"
+{
+    echo "palin-inventory --list vs ansible-inventory (amazon.aws.aws_ec2 from ansible $("$py" -c 'import importlib.metadata as m; print(m.version("ansible"))')) vs bare_fetch;"
+    tree="$(git describe --always --dirty 2>/dev/null || echo '?')"
+    if [[ "$tree" == *-dirty ]]; then
+        tree="$tree (inventory-plugin diff sha256 $(git diff HEAD -- inventory-plugin Cargo.lock | sha256sum | cut -c1-12))"
+    fi
+    echo "$(date -u +%Y-%m-%d), commit $tree, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $per_reservation instances per reservation, region $region."
+    echo "Wall: median of the runs; peak RSS: median of GNU time's %M."
+    echo
+    "$py" "$here/measure.py" report "${result_files[@]}"
+} >"$results_md"
+cat "$results_md"
+log "table written to $results_md; raw results in $bench_dir"

@@ -1,0 +1,53 @@
+//! Baseline for `bench/aws/run.sh`: the least work any Rust program that lists EC2 instances
+//! must do. It loads the SDK configuration, sends `DescribeInstances` through the SDK
+//! paginator, decodes every page and counts the instances; no mapping, no output beyond the
+//! count.
+//!
+//! It sends the same request as `palin-inventory` and the amazon.aws.aws_ec2 plugin do by
+//! default (an `instance-state-name` filter for running, pending, stopping and stopped), so a
+//! record-and-replay proxy answers all three from the same recording.
+//!
+//! Usage: `bare_fetch <endpoint-url> <region>`. Credentials come from the standard chain
+//! (the benchmark sets `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`). Prints the count.
+
+use std::error::Error;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::types::Filter;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    let (Some(endpoint), Some(region)) = (args.next(), args.next()) else {
+        return Err("usage: bare_fetch <endpoint-url> <region>".into());
+    };
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region))
+        .load()
+        .await;
+    let client = aws_sdk_ec2::Client::new(&config);
+    let states = Filter::builder()
+        .name("instance-state-name")
+        .set_values(Some(
+            ["running", "pending", "stopping", "stopped"]
+                .map(str::to_owned)
+                .to_vec(),
+        ))
+        .build();
+    let mut pages = client
+        .describe_instances()
+        .filters(states)
+        .into_paginator()
+        .send();
+    let mut count = 0_usize;
+    while let Some(page) = pages.next().await {
+        count += page?
+            .reservations()
+            .iter()
+            .map(|r| r.instances().len())
+            .sum::<usize>();
+    }
+    println!("{count}");
+    Ok(())
+}
