@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Timing driver and report writer for bench/aws/run.sh (Python standard library only).
 
-    measure.py time --runs R --timeout S --expect N --json OUT --outdir DIR \\
+    measure.py time --runs R [--warmup W] --timeout S --expect N --json OUT --outdir DIR \\
         --tool NAME=KIND:[VAR=VALUE ...] COMMAND [--tool ...]
     measure.py floor --url URL --region REGION --runs R
     measure.py report RESULTS.json... > table.md
 
 ``time`` runs the tools in rounds (tool 1, tool 2, …, then again), so that a machine whose load
-changes during the benchmark slows every tool alike. Every run is
+changes during the benchmark slows every tool alike; ``--warmup`` rounds come first and are not
+timed. Every run is
 ``/usr/bin/time -f '%e %M' -o FILE COMMAND`` with stdout to a file: the wall time is taken
-around that call with ``time.perf_counter()`` (GNU time's own ``%e`` has 10 ms resolution; both
-are kept), the peak memory is GNU time's ``%M`` (maximum resident set size, KiB). After each
+around that call with ``time.perf_counter()`` and a blocking wait (GNU time's own ``%e`` has
+10 ms resolution; both are kept), the peak memory is GNU time's ``%M`` (maximum resident set size, KiB). After each
 run the output is checked: KIND ``inventory`` must be an Ansible ``--list`` JSON document with
 ``N`` hosts in ``_meta.hostvars``, KIND ``count`` must print ``N``. A run that fails, times out
 or prints the wrong thing stops the benchmark (exit 1): a wrong answer is never timed.
@@ -35,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -50,6 +52,31 @@ def check_output(kind: str, path: Path, expect: int) -> str | None:
         return f"stdout is not JSON ({e})"
     hosts = len(doc.get("_meta", {}).get("hostvars", {}))
     return None if hosts == expect else f"{hosts} hosts in _meta.hostvars, expected {expect}"
+
+
+def run_once(argv: list[str], stdout, stderr, env: dict[str, str], timeout: float) -> tuple[float, int, bool]:
+    """Run argv once; return (wall seconds, exit status, timed out?).
+
+    The wait is a plain blocking waitpid, so the wall time ends when the child exits. (Not
+    ``subprocess.run(timeout=...)``: with a timeout, Popen.wait polls with sleeps that double
+    from 0.5 ms, which rounds a 20 ms run up to 32 ms and a 40 ms run up to 64 ms.) The timeout
+    is a timer thread that kills the child.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env)
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        returncode = proc.wait()
+    finally:
+        timer.cancel()
+    return time.perf_counter() - start, returncode, fired.is_set()
 
 
 def cmd_time(args: argparse.Namespace) -> int:
@@ -69,32 +96,26 @@ def cmd_time(args: argparse.Namespace) -> int:
     samples: dict[str, list[dict[str, float]]] = {name: [] for name, _, _, _ in tools}
     with tempfile.TemporaryDirectory() as tmp:
         tfile = Path(tmp) / "time.out"
-        for round_no in range(args.runs):
+        for round_no in range(-args.warmup, args.runs):
             for name, kind, argv, env in tools:
                 out = args.outdir / f"{name}.out"
                 err = args.outdir / f"{name}.err"
-                start = time.perf_counter()
-                try:
-                    with out.open("wb") as o, err.open("wb") as e:
-                        proc = subprocess.run(
-                            ["/usr/bin/time", "-f", "%e %M", "-o", str(tfile), *argv],
-                            stdin=subprocess.DEVNULL,
-                            stdout=o,
-                            stderr=e,
-                            env=env,
-                            timeout=args.timeout,
-                            check=False,
-                        )
-                except subprocess.TimeoutExpired:
+                with out.open("wb") as o, err.open("wb") as e:
+                    wall, returncode, timed_out = run_once(
+                        ["/usr/bin/time", "-f", "%e %M", "-o", str(tfile), *argv], o, e, env, args.timeout
+                    )
+                if timed_out:
                     sys.exit(f"measure.py: {name} timed out after {args.timeout}s")
-                wall = time.perf_counter() - start
-                if proc.returncode != 0:
+                if returncode != 0:
                     tail = err.read_text(errors="replace").strip().splitlines()[-5:]
-                    sys.exit(f"measure.py: {name} exited {proc.returncode}: {' | '.join(tail)}")
+                    sys.exit(f"measure.py: {name} exited {returncode}: {' | '.join(tail)}")
                 problem = check_output(kind, out, args.expect)
                 if problem:
                     sys.exit(f"measure.py: {name}: {problem} (output in {out})")
                 gnu_wall, rss_kib = tfile.read_text().split()[-2:]
+                if round_no < 0:
+                    print(f"  warm-up  {name:<8} {wall * 1000:9.1f} ms", file=sys.stderr, flush=True)
+                    continue
                 samples[name].append({"wall_s": wall, "gnu_wall_s": float(gnu_wall), "rss_kib": int(rss_kib)})
                 print(
                     f"  round {round_no + 1}/{args.runs} {name:<8} {wall * 1000:9.1f} ms  {int(rss_kib) / 1024:7.1f} MiB",
@@ -205,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("time")
     t.add_argument("--runs", type=int, required=True)
+    t.add_argument("--warmup", type=int, default=0, help="untimed (but checked) rounds first")
     t.add_argument("--timeout", type=float, default=900)
     t.add_argument("--expect", type=int, required=True, help="host count every tool must report")
     t.add_argument("--json", type=Path, required=True, help="results file (merged into if it exists)")

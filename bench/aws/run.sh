@@ -57,6 +57,12 @@ else
     bare="$target/release/examples/bare_fetch"
 fi
 [[ -x "$palin" && -x "$bare" ]] || die "missing binary: $palin or $bare"
+# What was built: the commit, and a hash of any uncommitted change to the crate.
+tree="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+if ! git diff --quiet HEAD -- inventory-plugin Cargo.toml Cargo.lock 2>/dev/null; then
+    tree="$tree + uncommitted changes to inventory-plugin (diff sha256 $(git diff HEAD -- inventory-plugin Cargo.toml Cargo.lock | sha256sum | cut -c1-12))"
+fi
+[[ -n "${PALIN_BIN:-}" ]] && tree="$tree (PALIN_BIN=$palin)"
 
 # Everything started here is stopped on exit, however the script ends.
 pids=()
@@ -130,11 +136,11 @@ compose:
 EOF
 }
 
-# measure DIR CONFIG_DIR ENDPOINT RUNS N JSON: time the three tools from a clean environment:
+# measure DIR CONFIG_DIR ENDPOINT RUNS WARMUP N JSON: time the three tools from a clean environment:
 # only PATH, a fresh HOME, a UTF-8 locale and moto's dummy credentials (no AWS_*, PALIN_* or
 # ANSIBLE_* variable of the caller), run from CONFIG_DIR so no ansible.cfg or palin.yml is found.
 measure() {
-    local dir="$1" cfg="$2" endpoint="$3" count="$4" n="$5" json="$6"
+    local dir="$1" cfg="$2" endpoint="$3" count="$4" warmup="$5" n="$6" json="$7"
     local home="$dir/home"
     rm -rf "$home"
     mkdir -p "$home"
@@ -142,7 +148,7 @@ measure() {
         cd "$cfg"
         env -i PATH=/usr/bin:/bin HOME="$home" LC_ALL=C.UTF-8 \
             AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-            "$py" "$here/measure.py" time --runs "$count" --timeout "$step_timeout" --expect "$n" \
+            "$py" "$here/measure.py" time --runs "$count" --warmup "$warmup" --timeout "$step_timeout" --expect "$n" \
             --json "$json" --outdir "$dir/out-$(basename "$cfg")" \
             --tool "palin=inventory:PALIN_CONFIG=$cfg/aws_ec2.yml $palin --list" \
             --tool "plugin=inventory:$venv/bin/ansible-inventory -i $cfg/aws_ec2.yml --list" \
@@ -175,7 +181,7 @@ for n in $ns; do
     start_proxy record "$dir" "$moto_url"
     write_config "$dir/record" "$proxy_url"
     log "N=$n: recording (each tool once through the proxy)"
-    measure "$dir" "$dir/record" "$proxy_url" 1 "$n" "$dir/record.json"
+    measure "$dir" "$dir/record" "$proxy_url" 1 0 "$n" "$dir/record.json"
     stop "$proxy_pid"
     # DescribeInstances pages (moto pages by reservation, 100 per page); other recorded requests
     # (palin's DescribeRegions) are not pages.
@@ -185,7 +191,7 @@ for n in $ns; do
         start_proxy replay "$dir"
         write_config "$dir/replay" "$proxy_url"
         log "N=$n: replay: $r rounds"
-        measure "$dir" "$dir/replay" "$proxy_url" "$r" "$n" "$dir/replay.json"
+        measure "$dir" "$dir/replay" "$proxy_url" "$r" 1 "$n" "$dir/replay.json"
         misses="$(proxy_stat "$proxy_url" misses)"
         [[ "$misses" == 0 ]] || die "N=$n: the replay proxy missed $misses requests; see $dir/proxy-replay.log"
         floor="$("$py" "$here/measure.py" floor --url "$proxy_url" --region "$region" --runs 5)"
@@ -203,7 +209,7 @@ EOF
     if [[ " $modes " == *" direct "* ]]; then
         write_config "$dir/direct" "$moto_url"
         log "N=$n: direct to moto_server: $r rounds"
-        measure "$dir" "$dir/direct" "$moto_url" "$r" "$n" "$dir/direct.json"
+        measure "$dir" "$dir/direct" "$moto_url" "$r" 0 "$n" "$dir/direct.json"
         "$py" - "$dir/direct.json" "$n" "$pages" <<'EOF'
 import json, sys
 path, n, pages = sys.argv[1:]
@@ -219,10 +225,6 @@ done
 ((${#result_files[@]})) || die "nothing measured (MODES=$modes)"
 {
     echo "palin-inventory --list vs ansible-inventory (amazon.aws.aws_ec2 from ansible $("$py" -c 'import importlib.metadata as m; print(m.version("ansible"))')) vs bare_fetch;"
-    tree="$(git describe --always --dirty 2>/dev/null || echo '?')"
-    if [[ "$tree" == *-dirty ]]; then
-        tree="$tree (inventory-plugin diff sha256 $(git diff HEAD -- inventory-plugin Cargo.lock | sha256sum | cut -c1-12))"
-    fi
     echo "$(date -u +%Y-%m-%d), commit $tree, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $per_reservation instances per reservation, region $region."
     echo "Wall: median of the runs; peak RSS: median of GNU time's %M."
     echo
