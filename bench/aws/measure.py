@@ -199,7 +199,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if floors:
         out.append("")
         out.append(
-            "Replay floor (one replayed DescribeInstances exchange from Python, median): "
+            "Replay floor (the first replayed DescribeInstances page, one HTTP exchange from Python, median): "
             + ", ".join(
                 f"N={d['n']:,}: {fmt_ms(d['floor']['wall_s'])} ms for {d['floor']['bytes'] / 1e6:.1f} MB" for d in floors
             )
