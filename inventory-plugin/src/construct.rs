@@ -20,10 +20,10 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let fail = |what: String| Error::Inventory(what);
     for host in hosts {
-        let Some(vars) = inv.hostvars.get(host).cloned() else {
+        let Some(vars) = inv.hostvars.get(host) else {
             continue;
         };
-        let ctx = context(&vars);
+        let ctx = context(vars);
 
         // compose: every expression sees the host's variables as they were before compose.
         let mut composed = Map::new();
@@ -38,12 +38,13 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
                 Err(_) => {}
             }
         }
-        let vars_now = {
-            let entry = inv.hostvars.get_mut(host).expect("host exists");
-            entry.extend(composed);
-            entry.clone()
-        };
-        let ctx = context(&vars_now);
+        let entry = inv.hostvars.get_mut(host).expect("host exists");
+        entry.extend(composed);
+        if c.groups.is_empty() && c.keyed_groups.is_empty() {
+            continue;
+        }
+        // groups and keyed_groups see the composed variables.
+        let ctx = context(entry);
 
         for (group, cond) in &c.groups {
             match eval(&env, &ctx, cond) {
