@@ -1,0 +1,102 @@
+"""A Terraform v4 state for the end-to-end deploy test: the reference stack's shape (three app hosts
+tagged Role=web in module.palin.module.app_hosts, one RDS Postgres, one Redis replication group, the
+stack's outputs), with the endpoints pointing at the test's own Postgres and Redis on loopback.
+
+Instance attributes come from the fixture generator of palin-inventory's own tests
+(inventory-plugin/tests/fixtures/gen_fixtures.py: hashicorp/aws 5.x shapes, Terraform 1.9), so the
+state is what `terraform state pull` would print for such a stack; only the addresses differ."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "inventory-plugin" / "tests" / "fixtures"))
+import gen_fixtures as g  # noqa: E402
+
+MOD = "module.palin"
+
+
+def _output(value, sensitive=False):
+    return {"value": value, "type": g_type(value), "sensitive": sensitive}
+
+
+def g_type(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return ["tuple", [g_type(v) for v in value]] if value else ["tuple", []]
+    return "string"
+
+
+def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redis_token: str,
+          hosts: int = 3, app_port: int = 5000, db_name: str = "palindromes") -> dict:
+    resources = []
+    web = []
+    for i in range(hosts):
+        attrs = g.aws_instance(
+            seed=f"e2e-web-{i}", ami="ami-0e2e0000000000001", instance_type="t3.small",
+            az=g.AZS[i % 3], subnet=f"subnet-0e2e00000000000{i}", sgs=["sg-0e2e000000000app"],
+            key_name="palin-ops", private_ip=f"10.20.{i + 1}.1{i}", public_ip="",
+            tags={"Name": f"web-{i + 1}", "Role": "web", "Env": "e2e", "Project": "palin"},
+        )
+        web.append(g.inst(attrs, key=i, schema_version=1, private=g.EC2_PRIVATE))
+    resources.append(g.res(module=f"{MOD}.module.app_hosts", rtype="aws_instance", name="app",
+                           instances=web))
+    db = {
+        "address": "127.0.0.1",
+        "arn": f"arn:aws:rds:{g.REGION}:{g.ACCOUNT}:db:palin-e2e-postgres",
+        "db_name": db_name,
+        "endpoint": f"127.0.0.1:{pg_port}",
+        "engine": "postgres",
+        "engine_version": "15",
+        "id": "db-E2E0000000000000000000000",
+        "identifier": "palin-e2e-postgres",
+        "instance_class": "db.t4g.micro",
+        "manage_master_user_password": None,
+        "master_user_secret": [],
+        "multi_az": False,
+        "password": pg_password,
+        "port": pg_port,
+        "status": "available",
+        "tags": {"Role": "db", "Env": "e2e", "Project": "palin"},
+        "tags_all": {"Role": "db", "Env": "e2e", "Project": "palin"},
+        "username": pg_user,
+    }
+    resources.append(g.res(module=f"{MOD}.module.data_stores", rtype="aws_db_instance",
+                           name="postgres",
+                           instances=[g.inst(db, schema_version=2, sensitive=[["password"]])]))
+    rg = {
+        "arn": f"arn:aws:elasticache:{g.REGION}:{g.ACCOUNT}:replicationgroup:palin-e2e-redis",
+        "auth_token": redis_token,
+        "cluster_enabled": False,
+        "configuration_endpoint_address": "",
+        "engine": "redis",
+        "engine_version": "7.0",
+        "id": "palin-e2e-redis",
+        "member_clusters": ["palin-e2e-redis-001"],
+        "port": redis_port,
+        "primary_endpoint_address": "127.0.0.1",
+        "reader_endpoint_address": "127.0.0.1",
+        "replication_group_id": "palin-e2e-redis",
+        "tags": {"Role": "cache", "Env": "e2e", "Project": "palin"},
+        "tags_all": {"Role": "cache", "Env": "e2e", "Project": "palin"},
+        "transit_encryption_enabled": False,
+    }
+    resources.append(g.res(module=f"{MOD}.module.data_stores",
+                           rtype="aws_elasticache_replication_group", name="redis",
+                           instances=[g.inst(rg, schema_version=2, sensitive=[["auth_token"]])]))
+    outputs = {
+        "aws_region": _output(g.REGION),
+        "app_port": _output(app_port),
+        "app_health_check_path": _output("/health"),
+        "app_deploy_paths": _output(["/deploy/drain", "/deploy/ready"]),
+        "db_name": _output(db_name),
+        "redis_auth_token": _output(redis_token, sensitive=True),
+    }
+    model = {"resources": resources, "outputs": outputs, "serial": 7,
+             "lineage": "e2e00000-0000-4000-8000-000000000006"}
+    return g.to_v4(model)
