@@ -10,67 +10,21 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import json
 import os
 import socket
 import socketserver
 import subprocess
+import sys
 import threading
-import urllib.parse
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from docker_engine import DOCKER_SOCK, DockerAPI  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 MODULES = ("palin_docker_deploy", "palin_http_ready")
-DOCKER_SOCK = "/var/run/docker.sock"
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str):
-        super().__init__("localhost", timeout=60)
-        self._path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(60)
-        sock.connect(self._path)
-        self.sock = sock
-
-
-class DockerAPI:
-    """Just enough of the Engine API (over the unix socket) to check and clean up what the modules did."""
-
-    def __init__(self, path: str = DOCKER_SOCK):
-        self.path = path
-
-    def call(self, method: str, url: str) -> tuple[int, object]:
-        conn = _UnixConnection(self.path)
-        try:
-            conn.request(method, url)
-            resp = conn.getresponse()
-            body = resp.read()
-        finally:
-            conn.close()
-        try:
-            return resp.status, json.loads(body) if body else None
-        except ValueError:
-            return resp.status, body.decode(errors="replace")
-
-    def container(self, name: str) -> dict | None:
-        status, body = self.call("GET", f"/containers/{name}/json")
-        return body if status == 200 else None
-
-    def cleanup(self, prefix: str) -> None:
-        filters = urllib.parse.quote(json.dumps({"name": [prefix]}))
-        _, containers = self.call("GET", f"/containers/json?all=1&filters={filters}")
-        for c in containers or []:
-            self.call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
-        _, images = self.call("GET", "/images/json")
-        for img in images or []:
-            for tag in img.get("RepoTags") or []:
-                if tag.startswith(prefix):
-                    self.call("DELETE", f"/images/{urllib.parse.quote(tag, safe='')}?force=1")
 
 
 def _venv() -> Path:

@@ -1,0 +1,488 @@
+"""End to end (issue 6): from a Terraform state to three load-balanced app hosts, then rolling
+releases under load, through `ansible-playbook` with palin-inventory as the inventory.
+
+* palin-inventory reads a v4 state (tests/deploy/e2e_state.py) whose RDS and Redis endpoints are
+  the real PostgreSQL and Redis of the session fixtures on loopback; its three `tag_Role_web` hosts
+  are deployed with `connection: local`, each with its own container name and port (host network,
+  so the containers reach the servers on 127.0.0.1), through a second inventory source that holds
+  only `group_vars/` and `host_vars/`, as an operator's inventory directory would.
+* HAProxy (Debian's) balances across the three like the ALB: health checks on `/health`, the
+  deploy paths answered with 404 before routing, and no retries or redispatch, so a request sent
+  to a container that is going away would show up as a failure.
+* A bounded load generator (threads, keep-alive) sends a mix of reads and writes through HAProxy
+  while `deploy.yml` rolls out version 2, then a broken version 3 (it exits at start): the test
+  counts non-2xx answers and connection errors (must be 0) and checks that version 3 stopped at
+  the first host, which rolled back, and that every host still serves version 2.
+
+Figures (requests, failures, deploy wall time) are printed and written to
+`$TMPDIR/palin-e2e-report.json`."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+import e2e_state
+from conftest import REPO, VENV, free_port, wait_for
+
+sys.path.insert(0, str(REPO / "tests" / "support"))
+from docker_engine import DockerAPI  # noqa: E402
+
+PLAYBOOKS = REPO / "playbooks"
+HOSTS = 3
+DRAIN_SECONDS = 2
+CHECK_INTERVAL_MS = 250
+
+
+def _palin_bin() -> Path:
+    raw = os.environ.get("PALIN_BIN")
+    path = Path(raw) if raw else REPO / "target" / "debug" / "palin-inventory"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: cargo build -p palin-inventory (scripts/test.sh does)")
+    return path.resolve()
+
+
+# --------------------------------------------------------------------------------------------
+# the stack: state, inventory directory, ansible runs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    work: Path
+    inventory: Path
+    env: dict
+    hosts: dict = field(default_factory=dict)  # inventory name -> {"port", "container"}
+    prefix: str = ""
+    report: dict = field(default_factory=dict)
+
+    def run(self, playbook: str, *extra: str, check: bool = True, timeout: int = 900):
+        cmd = [str(VENV / "bin" / "ansible-playbook"), "-i", str(self.inventory),
+               str(PLAYBOOKS / playbook), *extra]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, cwd=PLAYBOOKS, env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+        proc.elapsed = time.monotonic() - started
+        if check and proc.returncode != 0:
+            pytest.fail(f"{playbook} failed (rc {proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
+        return proc
+
+    def version_of(self, name: str) -> str:
+        status, body = http_get(self.hosts[name]["port"], "/version")
+        assert status == 200, (name, status, body)
+        return json.loads(body)["version"]
+
+
+def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def recap(stdout: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP lines: host -> {ok, changed, unreachable, failed, ...}."""
+    out = {}
+    for line in stdout.split("PLAY RECAP", 1)[-1].splitlines():
+        m = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
+        if m:
+            out[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+    return out
+
+
+@pytest.fixture(scope="module")
+def docker() -> DockerAPI:
+    api = DockerAPI()
+    try:
+        status, _ = api.call("GET", "/_ping")
+    except OSError as e:
+        pytest.fail(f"the Docker Engine is not reachable: {e}")
+    assert status == 200
+    return api
+
+
+@pytest.fixture(scope="module")
+def stack(postgres, redis_server, app_context, docker, tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    prefix = f"palin-e2e{os.getpid()}"
+    state = e2e_state.state(pg_port=postgres.port, pg_user=postgres.superuser,
+                            pg_password=postgres.password, redis_port=redis_server.port,
+                            redis_token=redis_server.password, hosts=HOSTS)
+    (work / "terraform.tfstate").write_text(json.dumps(state, indent=2))
+
+    inv = work / "inventory"
+    (inv / "group_vars").mkdir(parents=True)
+    (inv / "host_vars").mkdir()
+    shim = inv / "palin-inventory"
+    shutil.copy(PLAYBOOKS / "palin-inventory", shim)
+    shim.chmod(0o755)
+    (work / "palin.yml").write_text(yaml.safe_dump({
+        "terraform": {"states": [{"path": "terraform.tfstate"}]},
+        "tag_groups": ["Role", "Env"],
+    }))
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "ANSIBLE_", "PALIN_", "PG", "REDIS"))}
+    env.update({
+        "PALIN_INVENTORY_BIN": str(_palin_bin()),
+        "PALIN_CONFIG": str(work / "palin.yml"),
+        "ANSIBLE_CONFIG": str(PLAYBOOKS / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCAL_TEMP": str(work / "ansible-local"),
+        "ANSIBLE_REMOTE_TEMP": str(work / "ansible-remote"),
+        "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+    })
+
+    listed = subprocess.run([str(shim), "--list"], env=env, capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert listed.stderr == ""
+    doc = json.loads(listed.stdout)
+    names = sorted(doc["tag_Role_web"]["hosts"])
+    assert len(names) == HOSTS, doc.get("tag_Role_web")
+
+    app_password = "app-" + os.urandom(9).hex()
+    ro_password = "ro-" + os.urandom(9).hex()
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump({
+        "ansible_connection": "local",
+        "ansible_python_interpreter": str(VENV / "bin" / "python"),
+        # the Terraform-generated master password is withheld by palin-inventory; operators
+        # pass it (or read it from Secrets Manager) like any secret
+        "postgres_bootstrap_admin_password": postgres.password,
+        "postgres_bootstrap_app_password": app_password,
+        "postgres_bootstrap_readonly_password": ro_password,
+        "palindrome_app_db_password": app_password,
+        "palindrome_app_redis_password": redis_server.password,
+        "palindrome_app_network_mode": "host",
+        "palindrome_app_build_context": str(app_context),
+        "palindrome_app_drain_seconds": DRAIN_SECONDS,
+        "docker_manage_service": False,
+    }))
+    hosts = {}
+    for i, name in enumerate(names):
+        hosts[name] = {"port": free_port(), "container": f"{prefix}-web-{i + 1}"}
+        (inv / "host_vars" / f"{name}.yml").write_text(yaml.safe_dump({
+            "palindrome_app_container_name": hosts[name]["container"],
+            "palindrome_app_port": hosts[name]["port"],
+            "palindrome_app_build_dir": str(work / "build" / hosts[name]["container"]),
+        }))
+    # the second inventory source: a directory with only group_vars/ and host_vars/
+    s = Stack(work=work, inventory=inv, env=env, hosts=hosts, prefix=prefix)
+    s.secrets = [postgres.password, app_password, ro_password, redis_server.password]
+    try:
+        yield s
+    finally:
+        docker.cleanup(prefix)
+        report = work.parent / "palin-e2e-report.json"
+        out = Path(tempfile.gettempdir()) / "palin-e2e-report.json"
+        if s.report:
+            out.write_text(json.dumps(s.report, indent=2))
+            report.write_text(json.dumps(s.report, indent=2))
+
+
+# --------------------------------------------------------------------------------------------
+# HAProxy and the load generator
+# --------------------------------------------------------------------------------------------
+
+
+class HAProxy:
+    def __init__(self, work: Path, backends: dict[str, int]):
+        self.port = free_port()
+        self.dir = work / "haproxy"
+        self.dir.mkdir(exist_ok=True)
+        self.sock = self.dir / "admin.sock"
+        servers = "\n".join(f"    server {name} 127.0.0.1:{port} check"
+                            for name, port in sorted(backends.items()))
+        (self.dir / "haproxy.cfg").write_text(f"""
+global
+    maxconn 4096
+    stats socket {self.sock} mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 0
+    option http-keep-alive
+
+frontend web
+    bind 127.0.0.1:{self.port}
+    # like the ALB: the deploy endpoints are answered here and never reach an instance
+    http-request return status 404 content-type text/plain string "Not Found" if {{ path_beg /deploy/ }} || {{ path /deploy }}
+    default_backend app
+
+backend app
+    balance roundrobin
+    option httpchk GET /health
+    http-check expect status 200
+    default-server inter {CHECK_INTERVAL_MS}ms fall 2 rise 2
+{servers}
+""")
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", str(self.dir / "haproxy.cfg")],
+                                     stdout=open(self.dir / "haproxy.log", "wb"),  # noqa: SIM115
+                                     stderr=subprocess.STDOUT)
+
+    def servers(self) -> dict[str, str]:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(self.sock))
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        lines = data.decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        out = {}
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(","), strict=False))
+            if row.get("pxname") == "app" and row.get("svname") not in ("FRONTEND", "BACKEND"):
+                out[row["svname"]] = row["status"]
+        return out
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+PHRASES = ["A man, a plan, a canal: Panama", "Was it a car or a cat I saw?", "No lemon, no melon",
+           "palin", "Ésope reste ici et se repose", "not a palindrome at all", "Step on no pets"]
+
+
+class Load:
+    """A bounded load generator: `workers` threads with keep-alive connections through HAProxy,
+    a mix of reads and writes; stops when told, after `max_requests` or after `max_seconds`."""
+
+    def __init__(self, port: int, workers: int = 4, max_requests: int = 400_000,
+                 max_seconds: float = 900.0):
+        self.port, self.workers = port, workers
+        self.max_requests, self.max_seconds = max_requests, max_seconds
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.failures: list[tuple] = []
+        self.versions: dict[str, int] = {}
+        self.threads = [threading.Thread(target=self._work, args=(i,), daemon=True)
+                        for i in range(workers)]
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self.stop_event.set()
+        for t in self.threads:
+            t.join(timeout=60)
+        self.elapsed = time.monotonic() - self.started
+
+    def _request(self, rnd: random.Random) -> tuple[str, str, bytes | None, dict]:
+        phrase = rnd.choice(PHRASES)
+        pick = rnd.random()
+        if pick < 0.4:
+            from urllib.parse import quote
+            return "GET", f"/api/check?text={quote(phrase)}", None, {}
+        if pick < 0.6:
+            body = json.dumps({"text": phrase}).encode()
+            return "POST", "/api/palindromes", body, {"Content-Type": "application/json"}
+        if pick < 0.85:
+            return "GET", "/api/palindromes?limit=5", None, {}
+        return "GET", "/version", None, {}
+
+    def _work(self, seed: int):
+        rnd = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        deadline = time.monotonic() + self.max_seconds
+        while not self.stop_event.is_set() and time.monotonic() < deadline:
+            with self.lock:
+                if self.sent >= self.max_requests:
+                    break
+                self.sent += 1
+            method, path, body, headers = self._request(rnd)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                version = resp.getheader("X-App-Version")
+                with self.lock:
+                    if version:
+                        self.versions[version] = self.versions.get(version, 0) + 1
+                    if not 200 <= resp.status < 300:
+                        self.failures.append((method, path, resp.status, data[:200]))
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+            except (OSError, http.client.HTTPException) as e:
+                with self.lock:
+                    self.failures.append((method, path, "error", repr(e)))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def haproxy(stack):
+    lb = HAProxy(stack.work, {name: h["port"] for name, h in stack.hosts.items()})
+    try:
+        yield lb
+    finally:
+        lb.stop()
+
+
+def wait_all_up(lb: HAProxy):
+    return wait_for("all HAProxy servers UP",
+                    lambda: (s := lb.servers()) and all(v == "UP" for v in s.values()) and s,
+                    timeout=60)
+
+
+def containers(docker: DockerAPI, stack: Stack) -> dict[str, dict]:
+    out = {}
+    for name, h in stack.hosts.items():
+        c = docker.container(h["container"])
+        assert c is not None, f"container {h['container']} of {name} is missing"
+        out[name] = {"id": c["Id"], "image": c["Image"], "running": c["State"]["Running"]}
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the tests, in order: inventory, site twice, v2 under load, broken v3 under load
+# --------------------------------------------------------------------------------------------
+
+
+def test_inventory_gives_the_hosts_and_endpoints(stack, postgres, redis_server):
+    proc = subprocess.run([str(VENV / "bin" / "ansible-inventory"), "-i", str(stack.inventory),
+                           "--list"], cwd=PLAYBOOKS, env=stack.env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    doc = json.loads(proc.stdout)
+    assert sorted(doc["tag_Role_web"]["hosts"]) == sorted(stack.hosts)
+    hv = doc["_meta"]["hostvars"]
+    any_host = hv[sorted(stack.hosts)[0]]
+    assert any_host["palin_postgres_host"] == "127.0.0.1"
+    assert any_host["palin_postgres_port"] == postgres.port
+    assert any_host["palin_redis_port"] == redis_server.port
+    assert any_host["palindrome_app_port"] == stack.hosts[sorted(stack.hosts)[0]]["port"]
+    # the state's secrets are withheld by palin-inventory (the test's own group_vars hold the
+    # passwords the playbooks need, which ansible-inventory shows as any variable)
+    listed = subprocess.run([str(stack.inventory / "palin-inventory"), "--list"], env=stack.env,
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    assert postgres.password not in listed and redis_server.password not in listed
+
+
+def test_site_brings_up_the_stack_and_is_idempotent(stack, postgres, redis_server):
+    # the database is on loopback: bootstrap it from the controller (RDS would need a VPC host)
+    first = stack.run("site.yml", "-e", "palindrome_app_version=1",
+                      "-e", "palin_db_bootstrap_host=localhost")
+    for s in stack.secrets:
+        assert s not in first.stdout and s not in first.stderr
+    for name in stack.hosts:
+        assert stack.version_of(name) == "1"
+    second = stack.run("site.yml", "-e", "palindrome_app_version=1",
+                       "-e", "palin_db_bootstrap_host=localhost")
+    changed = {h: r.get("changed") for h, r in recap(second.stdout).items()}
+    assert changed and all(v == 0 for v in changed.values()), second.stdout[-4000:]
+    stack.report["site_first_run_s"] = round(first.elapsed, 1)
+    stack.report["site_second_run_s"] = round(second.elapsed, 1)
+    # the app works through the database and the cache it was configured with
+    status, body = http_get(stack.hosts[sorted(stack.hosts)[0]]["port"], "/health")
+    assert status == 200, body
+
+
+def test_deploy_paths_are_hidden_by_the_load_balancer(stack, haproxy):
+    wait_all_up(haproxy)
+    conn = http.client.HTTPConnection("127.0.0.1", haproxy.port, timeout=5)
+    conn.request("POST", "/deploy/drain")
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 404
+    time.sleep(3 * CHECK_INTERVAL_MS / 1000)
+    assert set(haproxy.servers().values()) == {"UP"}, "a drain went through the load balancer"
+
+
+def test_rolling_deploy_under_load_has_zero_failures(stack, haproxy, docker, capsys):
+    wait_all_up(haproxy)
+    before = containers(docker, stack)
+    with Load(haproxy.port) as load:
+        time.sleep(2)  # traffic is flowing before the first host drains
+        proc = stack.run("deploy.yml", "-e", "palindrome_app_version=2", check=False)
+        time.sleep(2)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    after = containers(docker, stack)
+    for name in stack.hosts:
+        assert stack.version_of(name) == "2"
+        assert after[name]["running"]
+        assert after[name]["image"] != before[name]["image"], f"{name} kept the old image"
+    stack.report["v2"] = {
+        "requests": load.sent, "failures": len(load.failures), "load_seconds": round(load.elapsed, 1),
+        "deploy_wall_seconds": round(proc.elapsed, 1), "responses_by_version": load.versions,
+    }
+    with capsys.disabled():
+        print(f"\n[e2e] v2 rollout over {HOSTS} hosts: {proc.elapsed:.1f}s; "
+              f"{load.sent} requests through HAProxy, {len(load.failures)} failed; "
+              f"by version {load.versions}")
+    assert load.failures == [], load.failures[:20]
+    assert load.sent > 100 and set(load.versions) >= {"1", "2"}
+
+
+def test_broken_release_rolls_back_the_first_host_and_stops(stack, haproxy, docker, app_context,
+                                                            tmp_path, capsys):
+    wait_all_up(haproxy)
+    # version 3 crashes at start (its entrypoint passes an option the app rejects)
+    broken = tmp_path / "context-v3"
+    shutil.copytree(app_context, broken)
+    with (broken / "Dockerfile").open("a") as f:
+        f.write('\nENTRYPOINT ["/palindrome", "--no-such-option"]\n')
+    before = containers(docker, stack)
+    with Load(haproxy.port) as load:
+        time.sleep(2)
+        proc = stack.run("deploy.yml", "-e", "palindrome_app_version=3",
+                         "-e", f"palindrome_app_build_context={broken}", check=False)
+        wait_all_up(haproxy)
+        time.sleep(1)
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    # one task result says it rolled back (ansible.cfg prints results as YAML)
+    assert len(re.findall(r'"?rolled_back"?:\s*true', proc.stdout)) == 1, proc.stdout[-6000:]
+    rc = recap(proc.stdout)
+    failed = [h for h, r in rc.items() if r.get("failed")]
+    assert len(failed) == 1, rc
+    after = containers(docker, stack)
+    for name in stack.hosts:
+        assert stack.version_of(name) == "2", name
+        assert after[name]["running"]
+        assert after[name]["image"] == before[name]["image"]
+    untouched = [n for n in stack.hosts if n not in failed]
+    for name in untouched:
+        assert after[name]["id"] == before[name]["id"], f"{name} was touched after the failure"
+    stack.report["v3_broken"] = {
+        "requests": load.sent, "failures": len(load.failures),
+        "deploy_wall_seconds": round(proc.elapsed, 1), "failed_host": failed[0],
+    }
+    with capsys.disabled():
+        print(f"\n[e2e] broken v3: stopped at {failed[0]} (rolled back) after {proc.elapsed:.1f}s; "
+              f"{load.sent} requests, {len(load.failures)} failed")
+    assert load.failures == [], load.failures[:20]
