@@ -176,3 +176,24 @@ def test_other_roles_cannot_connect(db):
     db.pg.psql("CREATE ROLE stranger_t LOGIN PASSWORD 'stranger-pw'", check=False)
     r = db.pg.psql("SELECT 1", user="stranger_t", password="stranger-pw", dbname=db.name, check=False)
     assert r.returncode != 0 and "permission denied" in r.stderr
+
+
+def test_changed_password_is_rotated(db):
+    """The role sets a password only when logging in with it fails: a new one is applied (and the
+    old one stops working), then the run after that is unchanged again."""
+    old = db.app_pw
+    new = _tok()
+    v = dict(db.vars, postgres_bootstrap_app_password=new)
+    vars_file = Path(db.first.args[db.first.args.index("-e") + 1][1:])
+    vars_file.write_text(json.dumps(v))
+    try:
+        rotated = db.run()
+        assert rotated.returncode == 0, rotated.stdout[-4000:]
+        assert _recap(rotated.stdout)["localhost"]["changed"] == 1, rotated.stdout[-6000:]
+        assert new not in rotated.stdout + rotated.stderr and old not in rotated.stdout + rotated.stderr
+        db.app_pw = new
+        assert _sql(db, "SELECT count(*) >= 0 FROM phrases", "app").stdout.strip() == "t"
+        r = db.pg.psql("SELECT 1", user=db.app, password=old, dbname=db.name, check=False)
+        assert r.returncode != 0 and "password authentication failed" in r.stderr
+    finally:
+        vars_file.write_text(json.dumps(db.vars))
