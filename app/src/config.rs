@@ -38,6 +38,17 @@ pub enum PgSsl {
     VerifyFull { root_cert: Option<PathBuf> },
 }
 
+impl PgSsl {
+    /// The `PGSSLMODE` value.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Require => "require",
+            Self::VerifyFull { .. } => "verify-full",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgConfig {
     pub host: String,

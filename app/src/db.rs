@@ -22,10 +22,25 @@ const CREATED_AT: &str =
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("postgres: {0}")]
+    /// Shown with its causes: tokio-postgres' own text is only "db error" for a server error.
+    #[error("postgres: {}", chain(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("postgres: timed out")]
     Timeout,
+}
+
+/// An error and its sources, `: `-separated, repeated texts left out.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }
 
 /// A stored check.

@@ -68,25 +68,30 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    log::info(format_args!(
-        "palindrome {} starting: postgres {}:{}/{} as {} (sslmode {:?}), redis {}:{} (tls {})",
-        config.version,
-        config.postgres.host,
-        config.postgres.port,
-        config.postgres.dbname,
-        config.postgres.user,
-        config.postgres.ssl,
-        config.redis.host,
-        config.redis.port,
-        config.redis.tls,
-    ));
     runtime.block_on(async {
+        let summary = starting(&config);
         let prepared = server::prepare(config).await?;
+        log::info(summary);
         server::serve(prepared).await
     })?;
     // Background probes and idle backend connections must not delay the exit.
     runtime.shutdown_timeout(Duration::from_millis(100));
     Ok(())
+}
+
+fn starting(config: &Config) -> String {
+    format!(
+        "palindrome {} starting: postgres {}:{}/{} as {} (sslmode {}), redis {}:{} (tls {})",
+        config.version,
+        config.postgres.host,
+        config.postgres.port,
+        config.postgres.dbname,
+        config.postgres.user,
+        config.postgres.ssl.mode(),
+        config.redis.host,
+        config.redis.port,
+        config.redis.tls,
+    )
 }
 
 fn healthcheck(settings: &cli::Settings) -> ExitCode {

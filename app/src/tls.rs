@@ -22,12 +22,8 @@ use crate::config::PgSsl;
 /// A TLS set-up that cannot be built (an unreadable or empty CA bundle).
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("PGSSLROOTCERT {path}: {source}")]
-    RootCert {
-        path: String,
-        #[source]
-        source: rustls::pki_types::pem::Error,
-    },
+    #[error("PGSSLROOTCERT {path}: {problem}")]
+    RootCert { path: String, problem: String },
     #[error("PGSSLROOTCERT {0}: no usable CA certificate in the file")]
     NoRootCert(String),
     #[error("TLS set-up: {0}")]
@@ -82,9 +78,9 @@ fn add_pem_bundle(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsError
     let shown = path.display().to_string();
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-        .map_err(|source| TlsError::RootCert {
+        .map_err(|e| TlsError::RootCert {
             path: shown.clone(),
-            source,
+            problem: e.to_string(),
         })?;
     let (added, _ignored) = roots.add_parsable_certificates(certs);
     if added == 0 {
