@@ -13,17 +13,19 @@ import io
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import tarfile
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, wait_for
+from conftest import REPO, _as_postgres_user, _pg_bindir, free_port, wait_for
 
 MIGRATIONS = REPO / "app" / "migrations"
 RECENT_KEY = "palindromes:recent"
@@ -405,6 +407,103 @@ def test_sigterm_lets_a_request_in_flight_finish(db_env, redis_env, start):
     assert s.recv(4096).startswith(b"HTTP/1.1 201")
     s.close()
     assert a.proc.wait(timeout=5) == 0
+
+
+# --------------------------------------------------------------------------- Postgres over TLS
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def tls_postgres():
+    """A second PostgreSQL that accepts TLS connections only (like RDS with rds.force_ssl), its
+    certificate for `localhost` issued by a private CA (like the RDS CA, not publicly trusted).
+    Yields (PG* environment of an app user, path of the CA's PEM)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    bindir = _pg_bindir()
+    base = Path(tempfile.mkdtemp(prefix="palin-tlspg-"))  # pytest's tmp dirs are root-only
+    pki, datadir = base / "pki", base / "data"
+    pki.mkdir()
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=palin test CA",
+             "-keyout", "ca.key", "-out", "ca.pem", cwd=pki)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
+             "-out", "server.csr", cwd=pki)
+    (pki / "ext").write_text("subjectAltName=DNS:localhost\n")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", "ext", "-out", "server.pem", cwd=pki)
+    password = secrets.token_urlsafe(18)
+    (base / "pw").write_text(password + "\n")
+    datadir.mkdir()
+    if os.geteuid() == 0:
+        for p in (base, datadir, pki, *pki.iterdir(), base / "pw"):
+            shutil.chown(p, "postgres")
+    (pki / "server.key").chmod(0o600)
+    prefix = _as_postgres_user()
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=scram-sha-256",
+                    f"--pwfile={base / 'pw'}", "-E", "UTF8", "--locale=C.UTF-8"],
+                   check=True, capture_output=True, timeout=120)
+    (datadir / "pg_hba.conf").write_text("hostssl all all 127.0.0.1/32 scram-sha-256\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [*prefix, str(bindir / "postgres"), "-D", str(datadir), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+         "-c", f"unix_socket_directories={base}", "-c", "fsync=off", "-c", "ssl=on",
+         "-c", f"ssl_cert_file={pki / 'server.pem'}", "-c", f"ssl_key_file={pki / 'server.key'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+    def psql(sql: str, dbname: str = "postgres"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(PGPASSWORD=password, PGSSLMODE="require", PGCONNECT_TIMEOUT="5")
+        return subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port),
+                               "-U", "postgres", "-d", dbname, "-c", sql],
+                              env=env, capture_output=True, text=True, timeout=60, check=True)
+
+    try:
+        wait_for("TLS postgres", lambda: psql("SELECT 1").returncode == 0)
+        user, app_password = "palapp_tls", secrets.token_urlsafe(18)
+        psql(f"CREATE ROLE {user} LOGIN PASSWORD '{app_password}'")
+        psql("CREATE DATABASE palapp_tls")
+        for f in sorted(MIGRATIONS.glob("*.sql")):
+            psql(f.read_text(), dbname="palapp_tls")
+        psql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {user};"
+             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {user};", dbname="palapp_tls")
+        yield ({"PGHOST": "localhost", "PGPORT": str(port), "PGDATABASE": "palapp_tls", "PGUSER": user,
+                "PGPASSWORD": app_password}, pki / "ca.pem")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("mode", "with_ca", "healthy"),
+    [
+        ("require", False, True),  # encrypted, certificate not checked (libpq's meaning)
+        ("verify-full", True, True),  # the private CA from PGSSLROOTCERT plus the host name
+        ("verify-full", False, False),  # public roots only: the private CA is refused
+        ("disable", False, False),  # the server accepts TLS only
+    ],
+)
+def test_postgres_tls_modes(tls_postgres, redis_env, start, mode, with_ca, healthy):
+    env, ca = tls_postgres
+    extra = {"PGSSLMODE": mode, **({"PGSSLROOTCERT": str(ca)} if with_ca else {})}
+    a = start({**env, **redis_env, **extra})
+    if healthy:
+        a.wait_healthy(20)
+        status, _, body = a.request("POST", "/api/palindromes", {"text": f"Level {mode}"})
+        assert status == 201 and body["is_palindrome"] is False, body
+    else:
+        wait_for("redis reached", lambda: a.get("/health")[2].get("redis") is True, 15)
+        time.sleep(1.5)
+        assert a.get("/health")[2] == {"status": "starting", "postgres": False, "redis": True}
+    assert a.stop() == 0
+    out = a.output()
+    assert env["PGPASSWORD"] not in out
+    if mode == "verify-full" and not healthy:
+        assert "certificate" in out.lower() or "UnknownIssuer" in out, out
 
 
 # --------------------------------------------------------------------------- the image
