@@ -32,8 +32,14 @@ def g_type(value):
     return "string"
 
 
+def instance_ids(hosts: int = 3) -> list[str]:
+    """The EC2 instance ids of the app hosts, in host order."""
+    return [g.aws_id("i", f"e2e-web-{i}") for i in range(hosts)]
+
+
 def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redis_token: str,
-          hosts: int = 3, app_port: int = 5000, db_name: str = "palindromes") -> dict:
+          hosts: int = 3, app_port: int = 5000, db_name: str = "palindromes",
+          target_group_arn: str | None = None) -> dict:
     resources = []
     web = []
     for i in range(hosts):
@@ -97,6 +103,8 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
         "db_name": _output(db_name),
         "redis_auth_token": _output(redis_token, sensitive=True),
     }
+    if target_group_arn:
+        outputs["target_group_arn"] = _output(target_group_arn)
     model = {"resources": resources, "outputs": outputs, "serial": 7,
              "lineage": "e2e00000-0000-4000-8000-000000000006"}
     return g.to_v4(model)

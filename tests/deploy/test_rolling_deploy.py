@@ -9,6 +9,9 @@ releases under load, through `ansible-playbook` with palin-inventory as the inve
 * HAProxy (Debian's) balances across the three like the ALB: health checks on `/health`, the
   deploy paths answered with 404 before routing, and no retries or redispatch, so a request sent
   to a container that is going away would show up as a failure.
+* The ALB's target group is moto_server's (on loopback, reached through `AWS_ENDPOINT_URL`), with
+  the three instances registered as Terraform would: `deploy.yml` takes each host out of it and
+  puts it back with the real community.aws.elb_target module.
 * A bounded load generator (threads, keep-alive) sends a mix of reads and writes through HAProxy
   while `deploy.yml` rolls out version 2, then a broken version 3 (it exits at start): the test
   counts non-2xx answers and connection errors (must be 0) and checks that version 3 stopped at
@@ -119,13 +122,71 @@ def docker() -> DockerAPI:
     return api
 
 
+class Moto:
+    """moto_server on a free loopback port, with the app's target group and its three targets."""
+
+    def __init__(self, work: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=open(work / "moto.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        )
+        wait_for("moto_server", lambda: http_get(self.port, "/moto-api/")[0] == 200)
+        import boto3
+
+        kw = {"region_name": e2e_state.g.REGION, "endpoint_url": self.url,
+              "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        self.ec2 = boto3.client("ec2", **kw)
+        self.elbv2 = boto3.client("elbv2", **kw)
+        vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        self.target_group_arn = self.elbv2.create_target_group(
+            Name="palin-e2e-app", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="instance",
+            HealthCheckPath="/health",
+        )["TargetGroups"][0]["TargetGroupArn"]
+        self.elbv2.register_targets(TargetGroupArn=self.target_group_arn,
+                                    Targets=[{"Id": i, "Port": 5000} for i in e2e_state.instance_ids(HOSTS)])
+
+    def target_states(self) -> dict[str, str]:
+        health = self.elbv2.describe_target_health(TargetGroupArn=self.target_group_arn)
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in health["TargetHealthDescriptions"]}
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 @pytest.fixture(scope="module")
-def stack(postgres, redis_server, app_context, docker, tmp_path_factory):
+def moto(tmp_path_factory):
+    m = Moto(tmp_path_factory.mktemp("moto"))
+    try:
+        yield m
+    finally:
+        m.stop()
+
+
+def changed_hosts(stdout: str, task: str) -> list[str]:
+    """Hosts reported `changed` by the task named `task` (every occurrence: one per batch)."""
+    out = []
+    for section in stdout.split("TASK [")[1:]:
+        if section.startswith(task):
+            out += re.findall(r"^changed: \[([^\]]+?)(?: ->[^\]]*)?\]", section, flags=re.M)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stack(postgres, redis_server, app_context, docker, moto, tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
     prefix = f"palin-e2e{os.getpid()}"
     state = e2e_state.state(pg_port=postgres.port, pg_user=postgres.superuser,
                             pg_password=postgres.password, redis_port=redis_server.port,
-                            redis_token=redis_server.password, hosts=HOSTS)
+                            redis_token=redis_server.password, hosts=HOSTS,
+                            target_group_arn=moto.target_group_arn)
     (work / "terraform.tfstate").write_text(json.dumps(state, indent=2))
 
     inv = work / "inventory"
@@ -150,6 +211,11 @@ def stack(postgres, redis_server, app_context, docker, tmp_path_factory):
         "ANSIBLE_LOCAL_TEMP": str(work / "ansible-local"),
         "ANSIBLE_REMOTE_TEMP": str(work / "ansible-remote"),
         "PATH": f"{VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        # community.aws.elb_target (boto3) talks to moto_server, never to AWS
+        "AWS_ENDPOINT_URL": moto.url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
     })
 
     listed = subprocess.run([str(shim), "--list"], env=env, capture_output=True, text=True,
@@ -173,6 +239,8 @@ def stack(postgres, redis_server, app_context, docker, tmp_path_factory):
         "palindrome_app_redis_password": redis_server.password,
         "palindrome_app_network_mode": "host",
         "palindrome_app_build_context": str(app_context),
+        # images named after the run, so the clean-up finds them
+        "palindrome_app_image_name": f"{prefix}-app",
         "palindrome_app_drain_seconds": DRAIN_SECONDS,
         "docker_manage_service": False,
     }))
@@ -272,12 +340,15 @@ PHRASES = ["A man, a plan, a canal: Panama", "Was it a car or a cat I saw?", "No
 
 class Load:
     """A bounded load generator: `workers` threads with keep-alive connections through HAProxy,
-    a mix of reads and writes; stops when told, after `max_requests` or after `max_seconds`."""
+    a mix of reads and writes, each thread paced to `rate` requests per second (so the load lasts
+    the whole deploy without starving it of CPU); stops when told, after `max_requests` or after
+    `max_seconds`. `exhausted` tells whether a bound, not the test, ended it."""
 
-    def __init__(self, port: int, workers: int = 4, max_requests: int = 400_000,
-                 max_seconds: float = 900.0):
-        self.port, self.workers = port, workers
+    def __init__(self, port: int, workers: int = 4, rate: float = 150.0,
+                 max_requests: int = 1_000_000, max_seconds: float = 900.0):
+        self.port, self.workers, self.interval = port, workers, 1.0 / rate
         self.max_requests, self.max_seconds = max_requests, max_seconds
+        self.exhausted = False
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
         self.sent = 0
@@ -318,9 +389,19 @@ class Load:
         rnd = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         deadline = time.monotonic() + self.max_seconds
-        while not self.stop_event.is_set() and time.monotonic() < deadline:
+        next_at = time.monotonic()
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if now >= deadline:
+                self.exhausted = True
+                break
+            if now < next_at:
+                self.stop_event.wait(next_at - now)
+                continue
+            next_at = max(next_at + self.interval, now - 1.0)
             with self.lock:
                 if self.sent >= self.max_requests:
+                    self.exhausted = True
                     break
                 self.sent += 1
             method, path, body, headers = self._request(rnd)
@@ -424,7 +505,7 @@ def test_deploy_paths_are_hidden_by_the_load_balancer(stack, haproxy):
     assert set(haproxy.servers().values()) == {"UP"}, "a drain went through the load balancer"
 
 
-def test_rolling_deploy_under_load_has_zero_failures(stack, haproxy, docker, capsys):
+def test_rolling_deploy_under_load_has_zero_failures(stack, haproxy, docker, moto, capsys):
     wait_all_up(haproxy)
     before = containers(docker, stack)
     with Load(haproxy.port) as load:
@@ -446,11 +527,16 @@ def test_rolling_deploy_under_load_has_zero_failures(stack, haproxy, docker, cap
               f"{load.sent} requests through HAProxy, {len(load.failures)} failed; "
               f"by version {load.versions}")
     assert load.failures == [], load.failures[:20]
+    assert not load.exhausted, "the load generator stopped before the deploy ended"
     assert load.sent > 100 and set(load.versions) >= {"1", "2"}
+    # every host left the target group and came back, one at a time
+    assert sorted(changed_hosts(proc.stdout, "Take the host out of the target group")) == sorted(stack.hosts)
+    assert sorted(changed_hosts(proc.stdout, "Put the host back into the target group")) == sorted(stack.hosts)
+    assert set(moto.target_states().values()) == {"healthy"}, moto.target_states()
 
 
-def test_broken_release_rolls_back_the_first_host_and_stops(stack, haproxy, docker, app_context,
-                                                            tmp_path, capsys):
+def test_broken_release_rolls_back_the_first_host_and_stops(stack, haproxy, docker, moto,
+                                                            app_context, tmp_path, capsys):
     wait_all_up(haproxy)
     # version 3 crashes at start (its entrypoint passes an option the app rejects)
     broken = tmp_path / "context-v3"
@@ -475,6 +561,10 @@ def test_broken_release_rolls_back_the_first_host_and_stops(stack, haproxy, dock
         assert stack.version_of(name) == "2", name
         assert after[name]["running"]
         assert after[name]["image"] == before[name]["image"]
+    # the failed host left the target group and, serving the previous release, went back in
+    assert changed_hosts(proc.stdout, "Take the host out of the target group") == failed
+    assert changed_hosts(proc.stdout, "Put the host back into the target group, serving") == failed
+    assert moto.target_states() == {i: "healthy" for i in e2e_state.instance_ids(HOSTS)}
     untouched = [n for n in stack.hosts if n not in failed]
     for name in untouched:
         assert after[name]["id"] == before[name]["id"], f"{name} was touched after the failure"
@@ -486,3 +576,4 @@ def test_broken_release_rolls_back_the_first_host_and_stops(stack, haproxy, dock
         print(f"\n[e2e] broken v3: stopped at {failed[0]} (rolled back) after {proc.elapsed:.1f}s; "
               f"{load.sent} requests, {len(load.failures)} failed")
     assert load.failures == [], load.failures[:20]
+    assert not load.exhausted, "the load generator stopped before the deploy ended"
