@@ -535,6 +535,16 @@ def test_rolling_deploy_under_load_has_zero_failures(stack, haproxy, docker, mot
     assert set(moto.target_states().values()) == {"healthy"}, moto.target_states()
 
 
+def test_redeploying_the_same_release_touches_nothing(stack, moto):
+    """deploy.yml plans first (the module in check mode): no host changes, so no host leaves the
+    target group and nothing reports a change."""
+    proc = stack.run("deploy.yml", "-e", "palindrome_app_version=2")
+    assert changed_hosts(proc.stdout, "Take the host out of the target group") == []
+    assert "TASK [Take the host out of the target group" in proc.stdout
+    assert all(r.get("changed") == 0 for r in recap(proc.stdout).values()), proc.stdout[-4000:]
+    assert set(moto.target_states().values()) == {"healthy"}
+
+
 def test_broken_release_rolls_back_the_first_host_and_stops(stack, haproxy, docker, moto,
                                                             app_context, tmp_path, capsys):
     wait_all_up(haproxy)
