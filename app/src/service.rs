@@ -114,42 +114,12 @@ impl App {
 
     /// Tries Postgres until it answers once (backoff 0.1 s doubling to 5 s).
     pub async fn reach_postgres(self: Arc<Self>) {
-        let mut wait = Duration::from_millis(100);
-        loop {
-            match self.db.probe().await {
-                Ok(()) => {
-                    log::info("postgres reached");
-                    self.postgres_reached.store(true, Ordering::SeqCst);
-                    return;
-                }
-                Err(e) => log::warn(format_args!(
-                    "{e} (retrying in {:.1} s)",
-                    wait.as_secs_f64()
-                )),
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(5));
-        }
+        retry_until_ok("postgres", &self.postgres_reached, || self.db.probe()).await;
     }
 
     /// Tries Redis until it answers once (backoff 0.1 s doubling to 5 s).
     pub async fn reach_redis(self: Arc<Self>) {
-        let mut wait = Duration::from_millis(100);
-        loop {
-            match self.redis.ping().await {
-                Ok(()) => {
-                    log::info("redis reached");
-                    self.redis_reached.store(true, Ordering::SeqCst);
-                    return;
-                }
-                Err(e) => log::warn(format_args!(
-                    "{e} (retrying in {:.1} s)",
-                    wait.as_secs_f64()
-                )),
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(5));
-        }
+        retry_until_ok("redis", &self.redis_reached, || self.redis.ping()).await;
     }
 
     /// Serves one request; never fails (errors become JSON responses).
@@ -419,5 +389,31 @@ impl App {
                 "created_at": stored.created_at,
             }),
         )
+    }
+}
+
+/// Calls `attempt` until it succeeds (backoff 0.1 s doubling to 5 s, each failure logged), then
+/// sets `reached`.
+async fn retry_until_ok<F, Fut, E>(what: &str, reached: &AtomicBool, mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match attempt().await {
+            Ok(()) => {
+                log::info(format_args!("{what} reached"));
+                reached.store(true, Ordering::SeqCst);
+                return;
+            }
+            Err(e) => log::warn(format_args!(
+                "{e} (retrying in {:.1} s)",
+                wait.as_secs_f64()
+            )),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(5));
     }
 }

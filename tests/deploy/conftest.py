@@ -45,6 +45,16 @@ def wait_for(what: str, check, timeout: float = 30.0, interval: float = 0.1):
     raise AssertionError(f"{what}: not ready after {timeout:.0f}s (last error: {last!r})")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _as_postgres_user() -> list[str]:
     """initdb and postgres refuse to run as root: run them as the `postgres` user Debian creates."""
     if os.geteuid() == 0:
@@ -128,12 +138,7 @@ def postgres():
         wait_for("postgres", lambda: pg.psql("SELECT 1", check=False).returncode == 0)
         yield pg
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -174,12 +179,7 @@ def redis_server():
         wait_for("redis", lambda: r.cli("PING") == "PONG")
         yield r
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

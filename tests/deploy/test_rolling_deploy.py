@@ -41,10 +41,10 @@ import pytest
 import yaml
 
 import e2e_state
-from conftest import REPO, VENV, free_port, wait_for
+from conftest import REPO, VENV, free_port, stop_process, wait_for
 
 sys.path.insert(0, str(REPO / "tests" / "support"))
-from docker_engine import DockerAPI  # noqa: E402
+from docker_engine import DockerAPI, engine_or_fail  # noqa: E402
 
 PLAYBOOKS = REPO / "playbooks"
 HOSTS = 3
@@ -113,13 +113,7 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
 
 @pytest.fixture(scope="module")
 def docker() -> DockerAPI:
-    api = DockerAPI()
-    try:
-        status, _ = api.call("GET", "/_ping")
-    except OSError as e:
-        pytest.fail(f"the Docker Engine is not reachable: {e}")
-    assert status == 200
-    return api
+    return engine_or_fail()
 
 
 class Moto:
@@ -153,12 +147,7 @@ class Moto:
                 for d in health["TargetHealthDescriptions"]}
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -326,12 +315,7 @@ backend app
         return out
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=10)
 
 
 PHRASES = ["A man, a plan, a canal: Panama", "Was it a car or a cat I saw?", "No lemon, no melon",

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-from docker_engine import DOCKER_SOCK, DockerAPI  # noqa: E402
+from docker_engine import DockerAPI, engine_or_fail  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = ("palin_docker_deploy", "palin_http_ready")
@@ -53,13 +53,7 @@ def testapp() -> Path:
 
 @pytest.fixture(scope="session")
 def docker() -> DockerAPI:
-    api = DockerAPI()
-    try:
-        status, _ = api.call("GET", "/_ping")
-    except OSError as e:
-        pytest.fail(f"the Docker Engine is not reachable at {DOCKER_SOCK}: {e}")
-    assert status == 200
-    return api
+    return engine_or_fail()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ import json
 import socket
 import urllib.parse
 
+import pytest
+
 DOCKER_SOCK = "/var/run/docker.sock"
 
 
@@ -57,3 +59,15 @@ class DockerAPI:
             for tag in img.get("RepoTags") or []:
                 if tag.startswith(prefix):
                     self.call("DELETE", f"/images/{urllib.parse.quote(tag, safe='')}?force=1")
+
+
+def engine_or_fail(path: str = DOCKER_SOCK) -> DockerAPI:
+    """A client for the Engine at `path`, or a test failure saying it is not reachable."""
+    api = DockerAPI(path)
+    try:
+        status, _ = api.call("GET", "/_ping")
+    except OSError as e:
+        pytest.fail(f"the Docker Engine is not reachable at {path}: {e}")
+    if status != 200:
+        pytest.fail(f"the Docker Engine at {path} answered /_ping with {status}")
+    return api
