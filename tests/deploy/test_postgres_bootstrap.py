@@ -1,5 +1,5 @@
 """roles/postgres_bootstrap through playbooks/db.yml against a real PostgreSQL (the `postgres`
-session fixture of conftest.py), run from the controller (`palin_db_bootstrap_host=localhost`,
+session fixture of conftest.py), run from the controller (`db_bootstrap_host=localhost`,
 connection local, the venv's Python with psycopg2).
 
 The admin role is made like RDS's master user: not a superuser, only LOGIN CREATEDB CREATEROLE,
@@ -53,7 +53,7 @@ def db(postgres, tmp_path_factory):
         migrations.mkdir()
         (migrations / "0001_phrases.sql").write_text(FALLBACK_MIGRATION)
     v = {
-        "palin_db_bootstrap_host": "localhost",
+        "db_bootstrap_host": "localhost",
         "ansible_python_interpreter": str(VENV / "bin" / "python"),
         "palin_postgres_host": postgres.host,
         "palin_postgres_port": postgres.port,

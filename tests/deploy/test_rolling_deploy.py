@@ -461,13 +461,13 @@ def test_inventory_gives_the_hosts_and_endpoints(stack, postgres, redis_server):
 def test_site_brings_up_the_stack_and_is_idempotent(stack, postgres, redis_server):
     # the database is on loopback: bootstrap it from the controller (RDS would need a VPC host)
     first = stack.run("site.yml", "-e", "palindrome_app_version=1",
-                      "-e", "palin_db_bootstrap_host=localhost")
+                      "-e", "db_bootstrap_host=localhost")
     for s in stack.secrets:
         assert s not in first.stdout and s not in first.stderr
     for name in stack.hosts:
         assert stack.version_of(name) == "1"
     second = stack.run("site.yml", "-e", "palindrome_app_version=1",
-                       "-e", "palin_db_bootstrap_host=localhost")
+                       "-e", "db_bootstrap_host=localhost")
     changed = {h: r.get("changed") for h, r in recap(second.stdout).items()}
     assert changed and all(v == 0 for v in changed.values()), second.stdout[-4000:]
     stack.report["site_first_run_s"] = round(first.elapsed, 1)
