@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,9 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.count % args.per_reservation:
         sizes.append(args.count % args.per_reservation)
 
+    # moto hands out a subnet's addresses from one generator that is not thread-safe ("generator
+    # already executing", HTTP 500): launches into the same subnet take turns.
+    subnet_locks = [threading.Lock() for _ in subnets]
+
     def launch(item: tuple[int, int]) -> list[str]:
         batch, size = item
         role = ("web", "worker")[batch % 2]
+        with subnet_locks[batch % 3]:
+            return launch_locked(batch, size, role)
+
+    def launch_locked(batch: int, size: int, role: str) -> list[str]:
         resp = ec2.run_instances(
             ImageId=AMI_ID,
             MinCount=size,

@@ -4,12 +4,18 @@
 //! `strict`, `prefix`/`separator`, `default_value`, `trailing_separator`, `parent_group` and
 //! `leading_separator`.
 
-use minijinja::{Environment, UndefinedBehavior};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, Expression, UndefinedBehavior};
 use serde_json::{Map, Value};
 
 use crate::config::{Constructed, KeyedGroup};
 use crate::error::{Error, Result};
-use crate::inventory::{Inventory, safe_group_name};
+use crate::inventory::{HostVars, Inventory, safe_group_name};
+
+/// An expression compiled once for every host, or why it does not compile.
+type Compiled<'env, 'src> = std::result::Result<Expression<'env, 'src>, String>;
 
 /// Apply `c` to `hosts` of `inv`.
 pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<()> {
@@ -18,36 +24,63 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
     }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let env = env;
+    let compile = |src| compile(&env, src);
+    let compose: Vec<(&String, &String, Compiled)> = c
+        .compose
+        .iter()
+        .map(|(name, expr)| (name, expr, compile(expr)))
+        .collect();
+    let groups: Vec<(&String, &String, Compiled)> = c
+        .groups
+        .iter()
+        .map(|(group, cond)| (group, cond, compile(cond)))
+        .collect();
+    let keyed: Vec<(&KeyedGroup, Compiled)> = c
+        .keyed_groups
+        .iter()
+        .map(|k| (k, compile(&k.key)))
+        .collect();
+    // The variables the expressions read: only these are looked up (and parsed) per host.
+    let compose_names = names(compose.iter().map(|(_, _, e)| e));
+    let later_names = names(
+        groups
+            .iter()
+            .map(|(_, _, e)| e)
+            .chain(keyed.iter().map(|(_, e)| e)),
+    );
     let fail = |what: String| Error::Inventory(what);
     for host in hosts {
         let Some(vars) = inv.hostvars.get(host) else {
             continue;
         };
-        let ctx = context(vars);
 
-        // compose: every expression sees the host's variables as they were before compose.
-        let mut composed = Map::new();
-        for (name, expr) in &c.compose {
-            match eval(&env, &ctx, expr) {
-                Ok(v) => {
-                    composed.insert(name.clone(), v);
+        if !compose.is_empty() {
+            // compose: every expression sees the host's variables as they were before compose.
+            let ctx = context(vars, &compose_names);
+            let mut composed = Vec::new();
+            for (name, src, expr) in &compose {
+                match eval(expr, &ctx, src) {
+                    Ok(v) => composed.push(((*name).clone(), v)),
+                    Err(e) if c.strict => {
+                        return Err(fail(format!("compose {name} for host {host}: {e}")));
+                    }
+                    Err(_) => {}
                 }
-                Err(e) if c.strict => {
-                    return Err(fail(format!("compose {name} for host {host}: {e}")));
-                }
-                Err(_) => {}
+            }
+            let entry = inv.hostvars.get_mut(host).expect("host exists");
+            for (name, v) in composed {
+                entry.insert(name, v);
             }
         }
-        let entry = inv.hostvars.get_mut(host).expect("host exists");
-        entry.extend(composed);
-        if c.groups.is_empty() && c.keyed_groups.is_empty() {
+        if groups.is_empty() && keyed.is_empty() {
             continue;
         }
         // groups and keyed_groups see the composed variables.
-        let ctx = context(entry);
+        let ctx = context(&inv.hostvars[host], &later_names);
 
-        for (group, cond) in &c.groups {
-            match eval(&env, &ctx, cond) {
+        for (group, cond, expr) in &groups {
+            match eval(expr, &ctx, cond) {
                 Ok(v) if truthy(&v) => add(inv, &safe_group_name(group), host),
                 Err(e) if c.strict => {
                     return Err(fail(format!("groups {group} for host {host}: {e}")));
@@ -56,8 +89,8 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
             }
         }
 
-        for k in &c.keyed_groups {
-            let key = match eval(&env, &ctx, &k.key) {
+        for (k, expr) in &keyed {
+            let key = match eval(expr, &ctx, &k.key) {
                 Ok(v) => v,
                 Err(e) if c.strict => {
                     return Err(fail(format!(
@@ -96,30 +129,49 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
     Ok(())
 }
 
-/// The expression context of a host: its variables, plus `tags` as an alias of `ec2_tags` (the
-/// name older aws_ec2.yml files and the plugin's examples use; palin does not emit it as a
-/// variable because Ansible reserves it).
-fn context(vars: &Map<String, Value>) -> minijinja::Value {
-    match vars.get("ec2_tags") {
-        Some(tags) if !vars.contains_key("tags") => {
-            let mut with_tags = vars.clone();
-            with_tags.insert("tags".into(), tags.clone());
-            minijinja::Value::from_serialize(&with_tags)
-        }
-        _ => minijinja::Value::from_serialize(vars),
-    }
+fn compile<'env, 'src>(env: &'env Environment<'src>, src: &'src str) -> Compiled<'env, 'src> {
+    env.compile_expression(src).map_err(|e| e.to_string())
 }
 
-/// Evaluate a Jinja expression against a host's variables; undefined is an error, as in Ansible.
+/// The top-level variables some expressions read (sorted, once each).
+fn names<'a, 'env: 'a, 'src: 'env>(
+    exprs: impl Iterator<Item = &'a Compiled<'env, 'src>>,
+) -> Vec<String> {
+    let mut out: Vec<String> = exprs
+        .filter_map(|e| e.as_ref().ok())
+        .flat_map(|e| e.undeclared_variables(false))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The expression context of a host: the variables `names` that it has, plus `tags` as an alias
+/// of `ec2_tags` (the name older aws_ec2.yml files and the plugin's examples use; palin does not
+/// emit it as a variable because Ansible reserves it). A variable the host lacks stays undefined.
+fn context(vars: &HostVars, names: &[String]) -> minijinja::Value {
+    let mut ctx: BTreeMap<&str, Cow<'_, Value>> = BTreeMap::new();
+    for name in names {
+        let value = vars
+            .get(name)
+            .or_else(|| (name == "tags").then(|| vars.get("ec2_tags")).flatten());
+        if let Some(v) = value {
+            ctx.insert(name, v);
+        }
+    }
+    minijinja::Value::from_serialize(&ctx)
+}
+
+/// Evaluate a compiled expression against a host's context; undefined is an error, as in Ansible.
 fn eval(
-    env: &Environment<'_>,
+    compiled: &Compiled<'_, '_>,
     ctx: &minijinja::Value,
-    expr: &str,
+    src: &str,
 ) -> std::result::Result<Value, String> {
-    let compiled = env.compile_expression(expr).map_err(|e| e.to_string())?;
+    let compiled = compiled.as_ref().map_err(Clone::clone)?;
     let out = compiled.eval(ctx).map_err(|e| e.to_string())?;
     if out.is_undefined() {
-        return Err(format!("{expr:?} is undefined"));
+        return Err(format!("{src:?} is undefined"));
     }
     serde_json::to_value(&out).map_err(|e| e.to_string())
 }
@@ -229,8 +281,10 @@ mod tests {
     fn inventory() -> Inventory {
         let mut inv = Inventory::default();
         let vars = json!({"placement": {"region": "eu-west-1"}, "ec2_tags": {"Role": "web", "Env": ""}, "private_ip_address": "10.0.0.1", "instance_type": "t3.micro", "ami_launch_index": 0});
-        inv.hostvars
-            .insert("h".into(), vars.as_object().cloned().unwrap_or_default());
+        inv.hostvars.insert(
+            "h".into(),
+            vars.as_object().cloned().unwrap_or_default().into(),
+        );
         inv
     }
 
@@ -259,7 +313,10 @@ mod tests {
             leading_separator: true,
         };
         apply(&mut inv, &["h".into()], &c).expect("applies");
-        assert_eq!(inv.hostvars["h"]["ansible_host"], "10.0.0.1");
+        assert_eq!(
+            inv.hostvars["h"].get("ansible_host").as_deref(),
+            Some(&json!("10.0.0.1"))
+        );
         assert!(
             !inv.hostvars["h"].contains_key("x"),
             "failed compose is skipped when not strict"

@@ -9,10 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::config::{BastionRule, Config, Connection, HostAttr, TagGroups};
 use crate::error::{Error, Result};
+pub use crate::hostvars::HostVars;
 use crate::model::{Cache, CacheKind, Database, DatabaseKind, Instance, LoadBalancer, Model};
 
 /// Group of every EC2 host (the name the amazon.aws.aws_ec2 plugin uses).
@@ -116,7 +118,7 @@ pub struct Inventory {
     /// Every group but `all`.
     pub groups: BTreeMap<String, Group>,
     pub all_vars: Map<String, Value>,
-    pub hostvars: BTreeMap<String, Map<String, Value>>,
+    pub hostvars: BTreeMap<String, HostVars>,
 }
 
 impl Inventory {
@@ -162,15 +164,23 @@ pub fn safe_group_name(name: &str) -> String {
     if out.is_empty() { "_".into() } else { out }
 }
 
-/// Build the inventory of `model` under `config`.
-pub fn build(model: &Model, config: &Config) -> Result<Inventory> {
+/// Build the inventory of `model` under `config`. The instances' raw API variables move into the
+/// inventory (not copied).
+pub fn build(mut model: Model, config: &Config) -> Result<Inventory> {
     let mut inv = Inventory::default();
-    let instances = unique_instances(&model.instances);
+    let mut raws: Vec<Option<Box<RawValue>>> = model
+        .instances
+        .iter_mut()
+        .map(|i| i.api_vars.take().map(|a| a.0))
+        .collect();
+    let model = &model;
+    let unique = unique_instances(&model.instances);
+    let instances: Vec<&Instance> = unique.iter().map(|&i| &model.instances[i]).collect();
     let names = host_names(&instances, &config.hostnames);
 
     let mut chosen_attr: BTreeMap<&str, Option<HostAttr>> = BTreeMap::new();
-    for (instance, name) in instances.iter().zip(&names) {
-        let (vars, attr) = instance_vars(instance, &config.ansible_host);
+    for ((instance, name), index) in instances.iter().zip(&names).zip(&unique) {
+        let (vars, attr) = instance_vars(instance, raws[*index].take(), &config.ansible_host);
         chosen_attr.insert(name, attr);
         inv.hostvars.insert(name.clone(), vars);
         inv.add_to_group(GROUP_EC2, name);
@@ -210,12 +220,11 @@ pub fn build(model: &Model, config: &Config) -> Result<Inventory> {
     Ok(inv)
 }
 
-/// The same instance read from two states is one host: keep the first.
-fn unique_instances(instances: &[Instance]) -> Vec<&Instance> {
+/// The same instance read from two states is one host: keep the first (indexes into `instances`).
+fn unique_instances(instances: &[Instance]) -> Vec<usize> {
     let mut seen = BTreeSet::new();
-    instances
-        .iter()
-        .filter(|i| seen.insert(i.instance_id.as_str()))
+    (0..instances.len())
+        .filter(|&i| seen.insert(instances[i].instance_id.as_str()))
         .collect()
 }
 
@@ -271,15 +280,20 @@ fn put(vars: &mut Map<String, Value>, key: &str, value: Option<&str>) {
 }
 
 /// Host variables of an instance, in the shapes amazon.aws.aws_ec2 uses, plus `ansible_host`.
-fn instance_vars(i: &Instance, preference: &[HostAttr]) -> (Map<String, Value>, Option<HostAttr>) {
-    if let Some(api) = &i.api_vars {
-        // The AWS source: every field the API reported, in the aws_ec2 plugin's shapes.
-        let mut v = api.clone();
+fn instance_vars(
+    i: &Instance,
+    raw: Option<Box<RawValue>>,
+    preference: &[HostAttr],
+) -> (HostVars, Option<HostAttr>) {
+    if let Some(raw) = raw {
+        // The AWS source: every field the API reported, in the aws_ec2 plugin's shapes, as the
+        // raw JSON they were written as.
+        let mut v = HostVars::with_raw(Some(raw));
         let chosen = preference
             .iter()
             .find_map(|a| attr_value(i, a).map(|value| (a.clone(), value)));
         if let Some((_, address)) = &chosen {
-            put(&mut v, "ansible_host", Some(address));
+            v.insert("ansible_host".into(), Value::String((*address).to_owned()));
         }
         return (v, chosen.map(|(a, _)| a));
     }
@@ -326,7 +340,7 @@ fn instance_vars(i: &Instance, preference: &[HostAttr]) -> (Map<String, Value>, 
     if let Some((_, address)) = &chosen {
         put(&mut v, "ansible_host", Some(address));
     }
-    (v, chosen.map(|(a, _)| a))
+    (v.into(), chosen.map(|(a, _)| a))
 }
 
 fn add_to_module_groups(inv: &mut Inventory, module: &str, host: &str) {
@@ -412,8 +426,14 @@ fn apply_connection(
                 let vars = inv.hostvars.get_mut(name).expect("every host has vars");
                 vars.insert("ansible_connection".into(), json!("community.aws.aws_ssm"));
                 vars.insert("ansible_host".into(), json!(instance.instance_id));
-                put(vars, "ansible_aws_ssm_region", instance.region.as_deref());
-                put(vars, "ansible_aws_ssm_bucket_name", bucket.as_deref());
+                for (key, value) in [
+                    ("ansible_aws_ssm_region", instance.region.as_deref()),
+                    ("ansible_aws_ssm_bucket_name", bucket.as_deref()),
+                ] {
+                    if let Some(v) = value {
+                        vars.insert(key.into(), Value::String(v.to_owned()));
+                    }
+                }
             }
             Ok(())
         }
@@ -452,8 +472,7 @@ fn apply_connection(
                 inv.hostvars
                     .get(bastion_name)
                     .and_then(|v| v.get("ansible_user"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
+                    .and_then(|v| v.as_str().map(str::to_owned))
             });
             let jump = match user {
                 Some(u) => format!("-o ProxyJump={u}@{address}"),
@@ -719,7 +738,7 @@ fn add_endpoints(inv: &mut Inventory, model: &Model, config: &Config) -> Result<
             hv.insert("ansible_host".into(), vars["host"].clone());
             hv.insert("ansible_connection".into(), json!("local"));
             hv.insert("palin_endpoint".into(), vars.clone());
-            inv.hostvars.insert(id.clone(), hv);
+            inv.hostvars.insert(id.clone(), hv.into());
             inv.add_to_group(group, id);
         }
     }

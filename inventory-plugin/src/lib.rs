@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod construct;
 pub mod error;
+pub mod hostvars;
 pub mod inventory;
 pub mod model;
 pub mod render;
@@ -18,9 +19,17 @@ pub use error::{Error, Result};
 
 use cli::{Action, Cli, ExportFormat};
 
+/// The complete text for stdout, and what it was made from: a caller that is about to exit can
+/// leave the inventory to the operating system instead of freeing it piece by piece.
+#[derive(Debug)]
+pub struct Output {
+    pub text: String,
+    pub inventory: Option<inventory::Inventory>,
+}
+
 /// Run one invocation and return the complete text for stdout (printed only once it is whole, so a
 /// failure never leaves a partial inventory behind).
-pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String> {
+pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output> {
     let overrides = config::Overrides {
         config: cli.config.clone(),
         tfstate: cli.tfstate.clone(),
@@ -28,12 +37,33 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String>
         refresh_cache: cli.refresh_cache,
     };
     let config = config::load(&overrides, ctx)?;
-    let model = match &config.source {
-        config::Source::Terraform => sources::terraform::load(&config)?,
-        config::Source::Aws(settings) => sources::aws::load(settings, config.refresh_cache)?,
+    let action = cli.action();
+    let (model, pending_cache) = match &config.source {
+        config::Source::Terraform => (sources::terraform::load(&config)?, None),
+        config::Source::Aws(settings) => {
+            // Only the compact --list document is stored in (and served from) the cache.
+            let list_key =
+                (action == Action::List && !pretty).then(|| sources::aws::config_key(&config));
+            match sources::aws::load(settings, config.refresh_cache, list_key.as_deref())? {
+                sources::aws::Loaded::List(text) => {
+                    return Ok(Output {
+                        text,
+                        inventory: None,
+                    });
+                }
+                sources::aws::Loaded::Model(model, pending) => {
+                    (*model, pending.map(|p| (p, list_key)))
+                }
+            }
+        }
     };
-    let inv = inventory::build(&model, &config)?;
-    Ok(match cli.action() {
+    let inv = inventory::build(model, &config)?;
+    let text = match action {
+        Action::List if !pretty => {
+            let mut text = render::list_json(&inv);
+            text.push('\n');
+            text
+        }
         Action::List => json(&render::list(&inv), pretty),
         Action::Host(name) => json(&render::host(&inv, &name), pretty),
         Action::Graph => render::graph(&inv),
@@ -41,6 +71,13 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<String>
         Action::Export(ExportFormat::Yaml) => {
             render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?
         }
+    };
+    if let Some((pending, list_key)) = pending_cache {
+        pending.write(list_key.as_deref().map(|key| (key, text.as_str())))?;
+    }
+    Ok(Output {
+        text,
+        inventory: Some(inv),
     })
 }
 

@@ -41,13 +41,18 @@ fn main() -> ExitCode {
     };
     let pretty = cli.pretty || std::io::stdout().is_terminal();
     match palin_inventory::run(&cli, &ctx, pretty) {
-        Ok(text) => {
+        Ok(output) => {
             let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            if let Err(e) = out
+                .write_all(output.text.as_bytes())
+                .and_then(|()| out.flush())
+            {
                 eprintln!("palin-inventory: cannot write output: {e}");
                 return ExitCode::FAILURE;
             }
-            ExitCode::SUCCESS
+            // Everything is written and flushed: leave without freeing the inventory (tens of
+            // thousands of small allocations) only for the process to end.
+            std::process::exit(0)
         }
         Err(e) => {
             eprintln!("palin-inventory: {}", one_line(&e.to_string()));

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Where a model item came from, for hostvars and error messages.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -44,7 +45,26 @@ pub struct Instance {
     pub origin: Origin,
     /// Every hostvar the API reported, in the amazon.aws.aws_ec2 plugin's shapes (AWS source only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_vars: Option<Map<String, Value>>,
+    pub api_vars: Option<ApiVars>,
+}
+
+/// Host variables as the compact JSON object they are printed as (keys in byte order): kept as
+/// text, parsed only where a value is needed (see [`crate::hostvars::HostVars`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApiVars(pub Box<RawValue>);
+
+impl ApiVars {
+    /// The JSON text of a map.
+    pub fn from_map(map: &serde_json::Map<String, Value>) -> Self {
+        Self(serde_json::value::to_raw_value(map).expect("string keys only"))
+    }
+}
+
+impl PartialEq for ApiVars {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
 }
 
 /// Whether an RDS endpoint is a single DB instance or an Aurora cluster.

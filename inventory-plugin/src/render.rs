@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use crate::hostvars::{HostVars, push_json};
 use crate::inventory::Inventory;
 
 /// The `--list` document: every group as `{hosts, children, vars}` (empty keys left out, never an
@@ -17,8 +18,40 @@ use crate::inventory::Inventory;
 pub fn list(inv: &Inventory) -> ListDoc<'_> {
     ListDoc {
         meta: Meta {
-            hostvars: &inv.hostvars,
+            hostvars: HostVarsDoc(&inv.hostvars),
         },
+        rest: rest(inv),
+    }
+}
+
+/// The `--list` document as compact JSON text: the same text as `serde_json::to_string` of
+/// [`list`], but every host's raw API variables are copied, not parsed and re-serialised.
+pub fn list_json(inv: &Inventory) -> String {
+    let mut out = String::with_capacity(
+        inv.hostvars
+            .values()
+            .map(HostVars::size_hint)
+            .sum::<usize>()
+            + 4096,
+    );
+    out.push_str(r#"{"_meta":{"hostvars":{"#);
+    for (i, (host, vars)) in inv.hostvars.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json(&mut out, host);
+        out.push(':');
+        vars.write_json(&mut out);
+    }
+    out.push_str("}},");
+    // `{"all":…,"group":…}` without its opening brace.
+    let rest = serde_json::to_string(&rest(inv)).expect("string keys only");
+    out.push_str(&rest[1..]);
+    out
+}
+
+fn rest(inv: &Inventory) -> RestDoc<'_> {
+    RestDoc {
         all: AllDoc {
             children: inv.top_groups().into_iter().collect(),
             vars: &inv.all_vars,
@@ -47,6 +80,13 @@ pub fn list(inv: &Inventory) -> ListDoc<'_> {
 pub struct ListDoc<'a> {
     #[serde(rename = "_meta")]
     meta: Meta<'a>,
+    #[serde(flatten)]
+    rest: RestDoc<'a>,
+}
+
+/// `all` and the groups of the `--list` document.
+#[derive(Debug, Serialize)]
+struct RestDoc<'a> {
     all: AllDoc<'a>,
     #[serde(flatten)]
     groups: BTreeMap<&'a str, GroupDoc<'a>>,
@@ -54,7 +94,17 @@ pub struct ListDoc<'a> {
 
 #[derive(Debug, Serialize)]
 struct Meta<'a> {
-    hostvars: &'a BTreeMap<String, Map<String, Value>>,
+    hostvars: HostVarsDoc<'a>,
+}
+
+/// Every host's variables, each as one map.
+#[derive(Debug)]
+struct HostVarsDoc<'a>(&'a BTreeMap<String, HostVars>);
+
+impl Serialize for HostVarsDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(host, vars)| (host, vars.to_map())))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -86,7 +136,12 @@ fn no_children(children: &&BTreeSet<String>) -> bool {
 
 /// The `--host NAME` document: that host's variables, `{}` for an unknown host.
 pub fn host(inv: &Inventory, name: &str) -> Value {
-    Value::Object(inv.hostvars.get(name).cloned().unwrap_or_default())
+    Value::Object(
+        inv.hostvars
+            .get(name)
+            .map(HostVars::to_map)
+            .unwrap_or_default(),
+    )
 }
 
 /// A tree of groups and hosts in the layout of `ansible-inventory --graph`.
@@ -123,7 +178,7 @@ pub fn ini(inv: &Inventory) -> String {
     out.push_str("\n[all]\n");
     for (host, vars) in &inv.hostvars {
         out.push_str(host);
-        for (k, v) in vars {
+        for (k, v) in &vars.to_map() {
             let _ = write!(out, " {k}={}", shell_quote(&py_literal(v)));
         }
         out.push('\n');
@@ -195,7 +250,7 @@ pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
         let hosts = inv
             .hostvars
             .iter()
-            .map(|(h, v)| (h.clone(), Value::Object(v.clone())))
+            .map(|(h, v)| (h.clone(), Value::Object(v.to_map())))
             .collect();
         all.insert("hosts".into(), Value::Object(hosts));
     }
@@ -319,7 +374,8 @@ mod tests {
             json!({"ansible_host": "10.0.0.1", "tags": {"Role": "web"}})
                 .as_object()
                 .cloned()
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
         );
         inv.all_vars.insert("app_url".into(), json!("https://x"));
         inv
@@ -344,6 +400,26 @@ mod tests {
         assert_eq!(
             empty,
             json!({"all": {"children": []}, "_meta": {"hostvars": {}}})
+        );
+    }
+
+    #[test]
+    fn list_json_is_the_text_of_the_list_document() {
+        let mut inv = sample();
+        let raw = serde_json::value::RawValue::from_string(
+            r#"{"ec2_tags":{"Role":"db"},"private_ip_address":"10.0.0.9"}"#.to_owned(),
+        )
+        .expect("valid JSON");
+        let mut db = HostVars::with_raw(Some(raw));
+        db.insert("ansible_host".into(), json!("10.0.0.9"));
+        inv.hostvars.insert("db-0".into(), db);
+        assert_eq!(
+            list_json(&inv),
+            serde_json::to_string(&list(&inv)).expect("serialises")
+        );
+        assert_eq!(
+            list_json(&Inventory::default()),
+            serde_json::to_string(&list(&Inventory::default())).expect("serialises")
         );
     }
 

@@ -105,7 +105,7 @@ fn colliding_names_get_instance_ids_and_nothing_is_dropped() {
         ],
         ..Model::default()
     };
-    let inv = build(&model, &config("")).expect("builds");
+    let inv = build(model.clone(), &config("")).expect("builds");
     assert_eq!(
         inv.hostvars.keys().collect::<Vec<_>>(),
         ["i-3", "web_i-1", "web_i-2"]
@@ -135,7 +135,7 @@ fn groups_come_from_tags_resource_and_nested_modules() {
         ],
         ..Model::default()
     };
-    let inv = build(&model, &config("")).expect("builds");
+    let inv = build(model.clone(), &config("")).expect("builds");
     let names: Vec<&str> = inv.groups.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -154,7 +154,7 @@ fn groups_come_from_tags_resource_and_nested_modules() {
         ["module_app_module_cache"]
     );
     assert!(!inv.top_groups().contains("module_app_module_cache"));
-    let only_role = build(&model, &config("tag_groups: [Role]")).expect("builds");
+    let only_role = build(model.clone(), &config("tag_groups: [Role]")).expect("builds");
     assert!(!only_role.groups.contains_key("tag_Env_prod"));
 }
 
@@ -189,36 +189,42 @@ fn private_hosts_jump_through_the_bastion() {
         ..Model::default()
     };
     let inv = build(
-        &model,
+        model.clone(),
         &config("ansible_user: {tag_Role_bastion: admin, all: ec2-user}"),
     )
     .expect("builds");
-    assert_eq!(inv.hostvars["web-0"]["ansible_host"], "10.0.0.1");
+    assert_eq!(inv.hostvars["web-0"].to_map()["ansible_host"], "10.0.0.1");
     assert_eq!(
-        inv.hostvars["web-0"]["ansible_ssh_common_args"],
+        inv.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
         "-o ProxyJump=admin@198.51.100.1"
     );
-    assert_eq!(inv.hostvars["web-0"]["ansible_user"], "ec2-user");
-    assert_eq!(inv.hostvars["bastion"]["ansible_user"], "admin");
+    assert_eq!(inv.hostvars["web-0"].to_map()["ansible_user"], "ec2-user");
+    assert_eq!(inv.hostvars["bastion"].to_map()["ansible_user"], "admin");
     assert!(!inv.hostvars["bastion"].contains_key("ansible_ssh_common_args"));
-    assert_eq!(inv.hostvars["web-pub"]["ansible_host"], "198.51.100.2");
+    assert_eq!(
+        inv.hostvars["web-pub"].to_map()["ansible_host"],
+        "198.51.100.2"
+    );
     assert!(!inv.hostvars["web-pub"].contains_key("ansible_ssh_common_args"));
 
-    let off = build(&model, &config("connection: {bastion: false}")).expect("builds");
+    let off = build(model.clone(), &config("connection: {bastion: false}")).expect("builds");
     assert!(!off.hostvars["web-0"].contains_key("ansible_ssh_common_args"));
 
     let named = build(
-        &model,
+        model.clone(),
         &config("connection: {bastion: {host: web-pub, user: jump}}"),
     )
     .expect("builds");
     assert_eq!(
-        named.hostvars["web-0"]["ansible_ssh_common_args"],
+        named.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
         "-o ProxyJump=jump@198.51.100.2"
     );
 
-    let missing =
-        build(&model, &config("connection: {bastion: {host: nope}}")).expect_err("unknown bastion");
+    let missing = build(
+        model.clone(),
+        &config("connection: {bastion: {host: nope}}"),
+    )
+    .expect_err("unknown bastion");
     assert!(
         missing.to_string().contains("no host named \"nope\""),
         "{missing}"
@@ -237,7 +243,7 @@ fn a_bastion_without_public_address_is_an_error() {
         )],
         ..Model::default()
     };
-    let err = build(&model, &config(""))
+    let err = build(model.clone(), &config(""))
         .expect_err("no public address")
         .to_string();
     assert!(
@@ -252,8 +258,12 @@ fn ssm_mode_connects_by_instance_id() {
         instances: vec![instance("i-1", Some("web-0"), "10.0.0.1", None, &[])],
         ..Model::default()
     };
-    let inv = build(&model, &config("connection: {mode: ssm, ssm_bucket: b}")).expect("builds");
-    let v = &inv.hostvars["web-0"];
+    let inv = build(
+        model.clone(),
+        &config("connection: {mode: ssm, ssm_bucket: b}"),
+    )
+    .expect("builds");
+    let v = &inv.hostvars["web-0"].to_map();
     assert_eq!(v["ansible_host"], "i-1");
     assert_eq!(v["ansible_connection"], "community.aws.aws_ssm");
     assert_eq!(v["ansible_aws_ssm_region"], "eu-west-1");
@@ -278,11 +288,14 @@ fn eip_wins_for_ansible_host_and_public_address() {
         public_dns: None,
     });
     m.attach_elastic_ips();
-    let inv = build(&m, &config("")).expect("builds");
-    assert_eq!(inv.hostvars["web"]["ansible_host"], "203.0.113.5");
-    assert_eq!(inv.hostvars["web"]["public_ip_address"], "203.0.113.5");
-    let private = build(&m, &config("ansible_host: [private-ip-address]")).expect("builds");
-    assert_eq!(private.hostvars["web"]["ansible_host"], "10.0.0.1");
+    let inv = build(m.clone(), &config("")).expect("builds");
+    assert_eq!(inv.hostvars["web"].to_map()["ansible_host"], "203.0.113.5");
+    assert_eq!(
+        inv.hostvars["web"].to_map()["public_ip_address"],
+        "203.0.113.5"
+    );
+    let private = build(m.clone(), &config("ansible_host: [private-ip-address]")).expect("builds");
+    assert_eq!(private.hostvars["web"].to_map()["ansible_host"], "10.0.0.1");
 }
 
 #[test]
@@ -292,7 +305,7 @@ fn endpoint_aliases_exist_only_for_a_single_endpoint_of_a_kind() {
         caches: vec![cache("c")],
         ..Model::default()
     };
-    let inv = build(&one, &config("")).expect("builds");
+    let inv = build(one.clone(), &config("")).expect("builds");
     assert_eq!(inv.all_vars["palin_postgres_host"], "app.rds.example");
     assert_eq!(inv.all_vars["palin_postgres_port"], 5432);
     assert_eq!(inv.all_vars["palin_postgres_db_name"], "app");
@@ -313,7 +326,7 @@ fn endpoint_aliases_exist_only_for_a_single_endpoint_of_a_kind() {
         ],
         ..Model::default()
     };
-    let inv = build(&two, &config("")).expect("builds");
+    let inv = build(two.clone(), &config("")).expect("builds");
     assert!(!inv.all_vars.contains_key("palin_postgres_host"));
     assert_eq!(inv.all_vars["palin_mysql_host"], "m.rds.example");
     assert_eq!(inv.all_vars["palin_rds"].as_object().map(Map::len), Some(3));
@@ -327,7 +340,7 @@ fn endpoint_hosts_are_local_hosts_in_their_groups() {
         caches: vec![cache("c")],
         ..Model::default()
     };
-    let inv = build(&m, &config("endpoint_hosts: true")).expect("builds");
+    let inv = build(m.clone(), &config("endpoint_hosts: true")).expect("builds");
     assert_eq!(
         inv.groups[GROUP_RDS].hosts.iter().collect::<Vec<_>>(),
         ["app"]
@@ -339,9 +352,12 @@ fn endpoint_hosts_are_local_hosts_in_their_groups() {
             .collect::<Vec<_>>(),
         ["c"]
     );
-    assert_eq!(inv.hostvars["app"]["ansible_connection"], "local");
-    assert_eq!(inv.hostvars["app"]["ansible_host"], "app.rds.example");
-    assert_eq!(inv.hostvars["c"]["palin_endpoint"]["port"], 6379);
+    assert_eq!(inv.hostvars["app"].to_map()["ansible_connection"], "local");
+    assert_eq!(
+        inv.hostvars["app"].to_map()["ansible_host"],
+        "app.rds.example"
+    );
+    assert_eq!(inv.hostvars["c"].to_map()["palin_endpoint"]["port"], 6379);
 }
 
 #[test]
@@ -353,7 +369,7 @@ fn endpoints_sharing_a_name_are_kept_apart_or_merged() {
         databases: vec![db("app", "postgres"), again],
         ..Model::default()
     };
-    let inv = build(&m, &config("")).expect("builds");
+    let inv = build(m.clone(), &config("")).expect("builds");
     assert_eq!(inv.all_vars["palin_rds"].as_object().map(Map::len), Some(1));
     assert_eq!(inv.all_vars["palin_postgres_host"], "app.rds.example");
 
@@ -364,7 +380,7 @@ fn endpoints_sharing_a_name_are_kept_apart_or_merged() {
     us.region = Some("us-east-1".into());
     us.host = "app.us.rds.example".into();
     let inv = build(
-        &Model {
+        Model {
             databases: vec![us.clone(), eu.clone()],
             ..Model::default()
         },
@@ -385,7 +401,7 @@ fn endpoints_sharing_a_name_are_kept_apart_or_merged() {
     b.host = "app.other.rds.example".into();
     b.arn = Some("arn:aws:rds:eu-west-1:222222222222:db:app".into());
     let inv = build(
-        &Model {
+        Model {
             databases: vec![a, b.clone()],
             ..Model::default()
         },
@@ -407,7 +423,7 @@ fn endpoints_sharing_a_name_are_kept_apart_or_merged() {
     c.host = "app.third.rds.example".into();
     c.origin.source = "other.tfstate".into();
     let err = build(
-        &Model {
+        Model {
             databases: vec![b, c],
             ..Model::default()
         },
@@ -438,11 +454,12 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         ],
         ..Model::default()
     };
-    let inv = build(&same, &config("")).expect("builds");
+    let inv = build(same.clone(), &config("")).expect("builds");
     assert_eq!(inv.all_vars["vpc_id"], "vpc-1");
-    let prefixed = build(&same, &config("terraform: {outputs_prefix: tf_}")).expect("builds");
+    let prefixed =
+        build(same.clone(), &config("terraform: {outputs_prefix: tf_}")).expect("builds");
     assert_eq!(prefixed.all_vars["tf_vpc_id"], "vpc-1");
-    let off = build(&same, &config("terraform: {outputs: false}")).expect("builds");
+    let off = build(same.clone(), &config("terraform: {outputs: false}")).expect("builds");
     assert!(!off.all_vars.contains_key("vpc_id"));
 
     let differ = Model {
@@ -452,7 +469,7 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         ],
         ..Model::default()
     };
-    let err = build(&differ, &config(""))
+    let err = build(differ.clone(), &config(""))
         .expect_err("conflict")
         .to_string();
     assert!(err.contains("different values in a and b"), "{err}");
@@ -464,7 +481,7 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         ],
         ..Model::default()
     };
-    let inv = build(&reserved, &config("")).expect("builds");
+    let inv = build(reserved.clone(), &config("")).expect("builds");
     assert_eq!(inv.all_vars["tf_tags"], json!({"Env": "prod"}));
     assert_eq!(inv.all_vars["tf_port"], 1);
     assert!(!inv.all_vars.contains_key("tags") && !inv.all_vars.contains_key("port"));
@@ -474,7 +491,7 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         ..Model::default()
     };
     assert!(
-        build(&clash, &config(""))
+        build(clash.clone(), &config(""))
             .expect_err("clash")
             .to_string()
             .contains("outputs_prefix")

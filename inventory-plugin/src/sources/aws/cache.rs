@@ -1,7 +1,14 @@
-//! The on-disk cache of the AWS source: the fetched model (not the rendered inventory, so groups,
-//! `compose` and `keyed_groups` are computed the same way on a hit as on a live call), one JSON
-//! file per distinct set of AWS settings, written atomically.
+//! The on-disk cache of the AWS source, one file per distinct set of AWS settings, written
+//! atomically. It holds the fetched model (so that groups, `compose` and `keyed_groups` are
+//! computed the same way on a hit as on a live call, whatever the configuration) and, next to it,
+//! the compact `--list` document rendered from that model together with a key of the configuration
+//! that rendered it: a hit under the same configuration prints that document as it is.
+//!
+//! Layout: one line of JSON (the [`Header`]), then `list_len` bytes of `--list` document, then
+//! the model as JSON.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,26 +17,56 @@ use serde::{Deserialize, Serialize};
 use crate::config::AwsSettings;
 use crate::model::Model;
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
-#[derive(Serialize, Deserialize)]
-struct Entry {
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
     format: u32,
     fetched_at: u64,
-    model: Model,
+    /// [`crate::config::Config`] key of the `--list` document that follows, if any.
+    list_key: Option<String>,
+    list_len: u64,
 }
 
-/// A cached model and when it was fetched.
+/// An open cache entry (only its header read so far).
 #[derive(Debug)]
 pub struct Cached {
-    pub model: Model,
     pub fetched_at: u64,
+    list_key: Option<String>,
+    list_len: u64,
+    /// The file, positioned just after the header.
+    file: BufReader<File>,
 }
 
 impl Cached {
     /// Whether the entry is younger than `ttl`.
     pub fn fresh(&self, ttl: Duration) -> bool {
         now().saturating_sub(self.fetched_at) < ttl.as_secs()
+    }
+
+    /// The `--list` document, if one rendered under the configuration `key` is stored.
+    pub fn list(&mut self, key: &str) -> Option<String> {
+        if self.list_key.as_deref() != Some(key) {
+            return None;
+        }
+        let mut text = Vec::with_capacity(usize::try_from(self.list_len).ok()?);
+        (&mut self.file)
+            .take(self.list_len)
+            .read_to_end(&mut text)
+            .ok()?;
+        if text.len() as u64 != self.list_len {
+            return None;
+        }
+        String::from_utf8(text).ok()
+    }
+
+    /// The cached model (a file cut short or corrupt is no entry).
+    pub fn model(mut self) -> Option<Model> {
+        let skip = i64::try_from(self.list_len).ok()?;
+        self.file.seek_relative(skip).ok()?;
+        let mut text = Vec::new();
+        self.file.read_to_end(&mut text).ok()?;
+        serde_json::from_slice(&text).ok()
     }
 }
 
@@ -39,7 +76,17 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The cache file of these settings: a stable hash (FNV-1a) of everything that shapes the fetch.
+/// FNV-1a: a stable 64-bit hash (the standard library's hashers may change between releases).
+pub fn stable_hash(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The cache file of these settings: a stable hash of everything that shapes the fetch.
 pub fn path(dir: &Path, settings: &AwsSettings) -> PathBuf {
     let key = format!(
         "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}{}{}|{}",
@@ -55,39 +102,53 @@ pub fn path(dir: &Path, settings: &AwsSettings) -> PathBuf {
         settings.elasticache,
         settings.strict_permissions,
     );
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    dir.join(format!("palin-inventory-aws-{hash:016x}.json"))
+    dir.join(format!(
+        "palin-inventory-aws-{:016x}.json",
+        stable_hash(&key)
+    ))
 }
 
-/// Read a cache entry; an absent, unreadable or foreign file is simply no entry.
+/// Open a cache entry; an absent, unreadable or foreign file is simply no entry.
 pub fn read(path: &Path) -> Option<Cached> {
-    let text = std::fs::read(path).ok()?;
-    let entry: Entry = serde_json::from_slice(&text).ok()?;
-    (entry.format == FORMAT).then_some(Cached {
-        model: entry.model,
-        fetched_at: entry.fetched_at,
+    let mut file = BufReader::new(File::open(path).ok()?);
+    let mut line = String::new();
+    file.read_line(&mut line).ok()?;
+    let header: Header = serde_json::from_str(&line).ok()?;
+    (header.format == FORMAT).then_some(Cached {
+        fetched_at: header.fetched_at,
+        list_key: header.list_key,
+        list_len: header.list_len,
+        file,
     })
 }
 
-/// Write a cache entry (to a temporary file renamed into place, so readers never see half a file).
-pub fn write(path: &Path, model: &Model) -> std::io::Result<()> {
+/// Write a cache entry: the model's JSON and, if given, a `--list` document with the key of the
+/// configuration that rendered it (to a temporary file renamed into place, so readers never see
+/// half a file).
+pub fn write(path: &Path, model_json: &[u8], list: Option<(&str, &str)>) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let entry = Entry {
+    let header = Header {
         format: FORMAT,
         fetched_at: now(),
-        model: model.clone(),
+        list_key: list.map(|(key, _)| key.to_owned()),
+        list_len: list.map_or(0, |(_, doc)| doc.len() as u64),
     };
+    let mut text = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+    text.push(b'\n');
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec(&entry).map_err(std::io::Error::other)?,
-    )?;
+    {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(File::create(&tmp)?);
+        out.write_all(&text)?;
+        if let Some((_, doc)) = list {
+            out.write_all(doc.as_bytes())?;
+        }
+        out.write_all(model_json)?;
+        out.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+    }
     std::fs::rename(&tmp, path)
 }
 
@@ -134,17 +195,20 @@ mod tests {
             instance_id: "i-1".into(),
             ..Default::default()
         });
-        write(&p, &m).expect("written");
-        let c = read(&p).expect("read back");
-        assert_eq!(c.model, m);
+        let json = serde_json::to_vec(&m).expect("serialises");
+        write(&p, &json, Some(("k1", "{\"doc\":1}\n"))).expect("written");
+        let mut c = read(&p).expect("read back");
         assert!(c.fresh(Duration::from_mins(1)));
-        assert!(
-            !Cached {
-                model: m,
-                fetched_at: now() - 120
-            }
-            .fresh(Duration::from_mins(1))
-        );
+        assert_eq!(c.list("other"), None, "a document of another configuration");
+        assert_eq!(c.list("k1").as_deref(), Some("{\"doc\":1}\n"));
+        assert_eq!(read(&p).expect("again").model(), Some(m.clone()));
+        write(&p, &json, None).expect("written without a document");
+        let mut c = read(&p).expect("read back");
+        assert_eq!(c.list("k1"), None);
+        assert_eq!(c.model(), Some(m));
+        let mut old = read(&p).expect("read back");
+        old.fetched_at = now() - 120;
+        assert!(!old.fresh(Duration::from_mins(1)));
         std::fs::write(&p, "{").expect("corrupt");
         assert!(
             read(&p).is_none(),

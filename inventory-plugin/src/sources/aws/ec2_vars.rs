@@ -29,8 +29,12 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use std::collections::BTreeMap;
+
 use aws_sdk_ec2::primitives::DateTime;
 use aws_sdk_ec2::types as ec2;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// The hostvars the amazon.aws.aws_ec2 plugin emits for `instance` of `reservation`, except that
@@ -39,37 +43,92 @@ pub fn instance_hostvars(
     reservation: &ec2::Reservation,
     instance: &ec2::Instance,
 ) -> Map<String, Value> {
-    let mut vars = instance.to_map();
-    let az = instance
-        .placement
-        .as_ref()
-        .and_then(|p| p.availability_zone.as_deref());
-    if let (Some(Value::Object(placement)), Some(az)) = (vars.get_mut("placement"), az) {
-        placement.insert("region".to_owned(), Value::from(region_of(az)));
+    match serde_json::to_value(InstanceVars {
+        reservation,
+        instance,
+    }) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
     }
-    put(&mut vars, "owner_id", reservation.owner_id.as_ref());
-    let requester = reservation.requester_id.as_deref().unwrap_or_default();
-    vars.insert("requester_id".to_owned(), Value::from(requester));
-    put(
-        &mut vars,
-        "reservation_id",
-        reservation.reservation_id.as_ref(),
-    );
-    let tags = instance.tags.as_deref().unwrap_or_default();
-    vars.insert("ec2_tags".to_owned(), Value::Object(tag_dict(tags)));
-    vars
 }
 
-/// amazon.aws's `boto3_tag_list_to_ansible_dict`: `{Key: Value}`, a later duplicate key wins.
-fn tag_dict(tags: &[ec2::Tag]) -> Map<String, Value> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key.clone()?,
-                Value::from(t.value.as_deref().unwrap_or_default()),
-            ))
-        })
-        .collect()
+/// The same as [`instance_hostvars`], as compact JSON text (keys in byte order, like
+/// `serde_json::Map` writes them), written straight from the SDK types.
+pub fn instance_json(reservation: &ec2::Reservation, instance: &ec2::Instance) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&InstanceVars {
+        reservation,
+        instance,
+    })
+    .expect("string keys only")
+}
+
+/// An instance's hostvars: its fields, the reservation's, `ec2_tags` and `placement.region`.
+struct InstanceVars<'a> {
+    reservation: &'a ec2::Reservation,
+    instance: &'a ec2::Instance,
+}
+
+impl Serialize for InstanceVars<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (r, i) = (self.reservation, self.instance);
+        // In key order, as `serialize_struct` requires.
+        let mut extras = vec![(
+            "ec2_tags",
+            Extra::Tags(i.tags.as_deref().unwrap_or_default()),
+        )];
+        if let Some(owner) = &r.owner_id {
+            extras.push(("owner_id", Extra::Str(owner)));
+        }
+        if let Some(p) = &i.placement {
+            extras.push(("placement", Extra::Placement(p)));
+        }
+        extras.push((
+            "requester_id",
+            Extra::Str(r.requester_id.as_deref().unwrap_or_default()),
+        ));
+        if let Some(id) = &r.reservation_id {
+            extras.push(("reservation_id", Extra::Str(id)));
+        }
+        let mut map = s.serialize_map(None)?;
+        serialize_fields(i, &mut map, &extras)?;
+        map.end()
+    }
+}
+
+/// Entries that are not fields of the SDK structure being written.
+enum Extra<'a> {
+    Str(&'a str),
+    /// amazon.aws's `boto3_tag_list_to_ansible_dict`: `{Key: Value}`, a later duplicate key wins.
+    Tags(&'a [ec2::Tag]),
+    /// The placement with the plugin's `placement.region`.
+    Placement(&'a ec2::Placement),
+}
+
+impl Serialize for Extra<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Extra::Str(v) => s.serialize_str(v),
+            Extra::Tags(tags) => {
+                let dict: BTreeMap<&str, &str> = tags
+                    .iter()
+                    .filter_map(|t| {
+                        Some((t.key.as_deref()?, t.value.as_deref().unwrap_or_default()))
+                    })
+                    .collect();
+                s.collect_map(dict)
+            }
+            Extra::Placement(p) => {
+                let region = p.availability_zone.as_deref().map(region_of);
+                let extras: Vec<(&str, Extra)> = region
+                    .map(|r| ("region", Extra::Str(r)))
+                    .into_iter()
+                    .collect();
+                let mut map = s.serialize_map(None)?;
+                serialize_fields(*p, &mut map, &extras)?;
+                map.end()
+            }
+        }
+    }
 }
 
 /// The plugin's `placement.region`: the zone name without its last character. Like the plugin,
@@ -176,47 +235,84 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 /// One SDK value as the plugin's JSON shows it.
 trait ToVar {
-    fn to_var(&self) -> Value;
+    fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
 }
 
-/// An SDK structure as the JSON object of its set fields.
-trait ToMap {
-    fn to_map(&self) -> Map<String, Value>;
+/// A [`ToVar`] as `Serialize`.
+struct Var<'a, T: ?Sized>(&'a T);
+
+impl<T: ToVar + ?Sized> Serialize for Var<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.to_var(s)
+    }
 }
 
-fn put<T: ToVar>(map: &mut Map<String, Value>, key: &str, value: Option<&T>) {
-    if let Some(value) = value {
-        map.insert(key.to_owned(), value.to_var());
+/// An SDK structure: its set fields, written in the order of their snake_case keys.
+trait Fields {
+    /// `(key, field index)` sorted by key.
+    fn order() -> &'static [(&'static str, usize)];
+    /// Write field number `index` under `key`, if it is set.
+    fn field<M: SerializeMap>(&self, index: usize, key: &str, map: &mut M) -> Result<(), M::Error>;
+}
+
+/// Write the set fields of `t` and `extras` (sorted by key, no key shared with a field) in
+/// key order.
+fn serialize_fields<T: Fields, M: SerializeMap>(
+    t: &T,
+    map: &mut M,
+    extras: &[(&str, Extra<'_>)],
+) -> Result<(), M::Error> {
+    let mut extras = extras.iter().peekable();
+    for &(key, index) in T::order() {
+        while let Some((k, v)) = extras.next_if(|(k, _)| *k < key) {
+            map.serialize_entry(k, v)?;
+        }
+        t.field(index, key, map)?;
+    }
+    for (k, v) in extras {
+        map.serialize_entry(k, v)?;
+    }
+    Ok(())
+}
+
+fn put<T: ToVar, M: SerializeMap>(
+    map: &mut M,
+    key: &str,
+    value: Option<&T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(v) => map.serialize_entry(key, &Var(v)),
+        None => Ok(()),
     }
 }
 
 impl ToVar for String {
-    fn to_var(&self) -> Value {
-        Value::String(self.clone())
+    fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
     }
 }
 
 impl ToVar for bool {
-    fn to_var(&self) -> Value {
-        Value::Bool(*self)
+    fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*self)
     }
 }
 
 impl ToVar for i32 {
-    fn to_var(&self) -> Value {
-        Value::from(*self)
+    fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(*self)
     }
 }
 
 impl ToVar for DateTime {
-    fn to_var(&self) -> Value {
-        Value::String(isoformat(self))
+    fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&isoformat(self))
     }
 }
 
 impl<T: ToVar> ToVar for Vec<T> {
-    fn to_var(&self) -> Value {
-        Value::Array(self.iter().map(ToVar::to_var).collect())
+    fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(Var))
     }
 }
 
@@ -232,8 +328,8 @@ macro_rules! key {
 macro_rules! api_strings {
     ($($ty:ident),* $(,)?) => {$(
         impl ToVar for ec2::$ty {
-            fn to_var(&self) -> Value {
-                Value::from(self.as_str())
+            fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
             }
         }
     )*};
@@ -242,16 +338,41 @@ macro_rules! api_strings {
 /// Structures: `Type { "BotocoreMemberName" => sdk_field, … }`.
 macro_rules! structs {
     ($($ty:ident { $($camel:literal => $field:ident),* $(,)? })*) => {$(
-        impl ToMap for ec2::$ty {
-            fn to_map(&self) -> Map<String, Value> {
-                let mut map = Map::new();
-                $(put(&mut map, key!($camel), self.$field.as_ref());)*
-                map
+        impl Fields for ec2::$ty {
+            fn order() -> &'static [(&'static str, usize)] {
+                static ORDER: OnceLock<Vec<(&'static str, usize)>> = OnceLock::new();
+                ORDER.get_or_init(|| {
+                    let mut order: Vec<(&'static str, usize)> = [$(key!($camel)),*]
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, k)| (k, i))
+                        .collect();
+                    order.sort_unstable();
+                    order
+                })
+            }
+            fn field<M: SerializeMap>(
+                &self,
+                index: usize,
+                key: &str,
+                map: &mut M,
+            ) -> Result<(), M::Error> {
+                let mut i = 0_usize;
+                $(
+                    if i == index {
+                        return put(map, key, self.$field.as_ref());
+                    }
+                    i += 1;
+                )*
+                debug_assert!(index >= i, "field index out of range");
+                Ok(())
             }
         }
         impl ToVar for ec2::$ty {
-            fn to_var(&self) -> Value {
-                Value::Object(self.to_map())
+            fn to_var<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(None)?;
+                serialize_fields(self, &mut map, &[])?;
+                map.end()
             }
         }
     )*};
@@ -290,7 +411,7 @@ api_strings!(
 );
 
 structs! {
-    // `Tags` is left out: it becomes `ec2_tags` (see `instance_hostvars`).
+    // `Tags` is left out: it becomes `ec2_tags` (see `InstanceVars`).
     Instance {
         "AmiLaunchIndex" => ami_launch_index,
         "Architecture" => architecture,
@@ -326,7 +447,7 @@ structs! {
         "NetworkPerformanceOptions" => network_performance_options,
         "Operator" => operator,
         "OutpostArn" => outpost_arn,
-        "Placement" => placement,
+        // `Placement` is written with `placement.region` (see `InstanceVars`).
         "Platform" => platform,
         "PlatformDetails" => platform_details,
         "PrivateDnsName" => private_dns_name,

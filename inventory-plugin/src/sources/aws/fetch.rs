@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -95,18 +97,25 @@ async fn base_config(settings: &AwsSettings) -> SdkConfig {
     if let Some(url) = &settings.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    if let Some(r) = &settings.region {
-        loader = loader.region(Region::new(r.clone()));
-    }
-    let config = loader.load().await;
-    if config.region().is_none() {
-        // DescribeRegions and STS need some region; us-east-1 is what the CLI falls back to.
-        return config
-            .to_builder()
-            .region(Region::from_static("us-east-1"))
-            .build();
-    }
-    config
+    // Always an explicit region: left to itself the SDK's region chain ends by asking the instance
+    // metadata service (IMDS), which costs connection attempts (and timeouts where a network
+    // drops them) on every run outside EC2. The environment and the profile are honoured as the
+    // SDK would; the fallback is us-east-1, what the AWS CLI uses. This region only serves
+    // DescribeRegions and STS: the describe calls run in each listed region.
+    let region = if let Some(r) = &settings.region {
+        Region::new(r.clone())
+    } else {
+        let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+        if let Some(p) = &settings.profile {
+            profile = profile.profile_name(p);
+        }
+        RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+            .or_else(profile.build())
+            .region()
+            .await
+            .unwrap_or_else(|| Region::from_static("us-east-1"))
+    };
+    loader.region(region).load().await
 }
 
 /// One account: a label for messages and hostvars, and its SDK configuration.
@@ -143,47 +152,53 @@ async fn accounts(settings: &AwsSettings, base: &SdkConfig) -> Vec<Account> {
     out
 }
 
-/// The regions to read: every region enabled for the account (`all`), or the listed ones, each
-/// checked against `DescribeRegions` so that a typo is an error naming it rather than a DNS
-/// failure (skipped when `DescribeRegions` is denied or unavailable).
+/// The regions to read: the listed ones, or every region enabled for the account (`all`, from
+/// `DescribeRegions`). Listed names are not checked up front (that would cost a round trip on
+/// every run); a failing fetch is explained by [`unknown_region`] when a name is wrong.
 async fn regions(settings: &AwsSettings, base: &SdkConfig) -> Result<Vec<String>, FetchError> {
+    if let Some(list) = &settings.regions {
+        return Ok(list.clone());
+    }
     let client = aws_sdk_ec2::Client::new(base);
     let region = base.region().map(ToString::to_string).unwrap_or_default();
-    let known = client
+    let out = client
         .describe_regions()
-        .all_regions(settings.regions.is_some())
         .send()
         .await
-        .map_err(|e| fail(&region, "ec2 DescribeRegions", &e));
-    let known: Vec<String> = match known {
-        Ok(out) => out
-            .regions()
-            .iter()
-            .filter_map(|r| r.region_name().map(str::to_owned))
-            .collect(),
-        // Checking listed names is a courtesy: if DescribeRegions is denied or unsupported, the
-        // describe calls themselves will say what is wrong with a region.
-        Err(_) if settings.regions.is_some() => {
-            return Ok(settings.regions.clone().unwrap_or_default());
-        }
-        Err(e) => return Err(e),
-    };
-    match &settings.regions {
-        None => {
-            let mut names = known;
-            names.sort();
-            Ok(names)
-        }
-        Some(list) => {
-            if let Some(unknown) = list.iter().find(|r| !known.contains(r)) {
-                return Err(FetchError::new(
-                    region,
-                    format!("unknown region {unknown:?}: DescribeRegions does not list it"),
-                ));
-            }
-            Ok(list.clone())
-        }
-    }
+        .map_err(|e| fail(&region, "ec2 DescribeRegions", &e))?;
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// After a failed fetch: the first listed region that `DescribeRegions` does not know, as the
+/// error to report instead (a typo in a region name otherwise surfaces as a DNS failure or an
+/// endpoint's 500). One attempt, no retries; if `DescribeRegions` fails too, nothing is said.
+async fn unknown_region(settings: &AwsSettings, base: &SdkConfig) -> Option<FetchError> {
+    let list = settings.regions.as_ref()?;
+    let config = aws_sdk_ec2::config::Builder::from(base)
+        .retry_config(RetryConfig::disabled())
+        .build();
+    let out = aws_sdk_ec2::Client::from_conf(config)
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .ok()?;
+    let known: Vec<&str> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .collect();
+    let unknown = list.iter().find(|r| !known.contains(&r.as_str()))?;
+    Some(FetchError::new(
+        base.region().map(ToString::to_string).unwrap_or_default(),
+        format!("unknown region {unknown:?}: DescribeRegions does not list it"),
+    ))
 }
 
 /// Fetch everything `settings` asks for. Any failing call fails the whole fetch, except calls the
@@ -229,18 +244,27 @@ pub async fn fetch(settings: &AwsSettings) -> Result<Model, FetchError> {
             }
         }
     }
+    // Every call runs to its end, so that the error reported is the same whatever finished first:
+    // the first in account, region, service order (EC2 first, whose errors AWS words best).
     let mut parts = Vec::new();
+    let mut failed: Option<((usize, usize, u8), FetchError)> = None;
     while let Some(joined) = tasks.join_next().await {
         let (key, result) =
             joined.map_err(|e| FetchError::new("fetch", format!("a fetch task failed: {e}")))?;
         match result {
-            Ok(model) => parts.push((key, model)),
+            Ok(model) if failed.is_none() => parts.push((key, model)),
+            Ok(_) => {}
             Err(e) if e.unauthorized && !settings.strict_permissions => {}
             Err(e) => {
-                tasks.abort_all();
-                return Err(e);
+                parts.clear();
+                if failed.as_ref().is_none_or(|(first, _)| key < *first) {
+                    failed = Some((key, e));
+                }
             }
         }
+    }
+    if let Some((_, e)) = failed {
+        return Err(unknown_region(&settings, &base).await.unwrap_or(e));
     }
     // Deterministic order whatever finished first.
     parts.sort_by_key(|(key, _)| *key);

@@ -69,7 +69,10 @@ pub fn instance(
             })
             .collect::<BTreeMap<_, _>>(),
         origin,
-        api_vars: Some(ec2_vars::instance_hostvars(reservation, i)),
+        api_vars: Some(crate::model::ApiVars(ec2_vars::instance_json(
+            reservation,
+            i,
+        ))),
     })
 }
 
