@@ -19,12 +19,29 @@ pub use error::{Error, Result};
 
 use cli::{Action, Cli, ExportFormat};
 
-/// The complete text for stdout, and what it was made from: a caller that is about to exit can
-/// leave the inventory to the operating system instead of freeing it piece by piece.
+/// What a run prints, and what it was made from: a caller that is about to exit can leave the
+/// inventory to the operating system instead of freeing it piece by piece.
 #[derive(Debug)]
 pub struct Output {
+    /// The complete text for stdout, unless `list` is set.
     pub text: String,
+    /// Print the compact `--list` document of `inventory`, rendered while it is written (the
+    /// inventory is complete by then, so only a failing stdout can cut the document short).
+    pub list: bool,
     pub inventory: Option<inventory::Inventory>,
+}
+
+impl Output {
+    /// Write what the run prints to `out`.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match &self.inventory {
+            Some(inv) if self.list => {
+                render::write_list(inv, out)?;
+                out.write_all(b"\n")
+            }
+            _ => out.write_all(self.text.as_bytes()),
+        }
+    }
 }
 
 /// Run one invocation and return the complete text for stdout (printed only once it is whole, so a
@@ -48,6 +65,7 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output>
                 sources::aws::Loaded::List(text) => {
                     return Ok(Output {
                         text,
+                        list: false,
                         inventory: None,
                     });
                 }
@@ -58,6 +76,13 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output>
         }
     };
     let inv = inventory::build(model, &config)?;
+    if action == Action::List && !pretty && pending_cache.is_none() {
+        return Ok(Output {
+            text: String::new(),
+            list: true,
+            inventory: Some(inv),
+        });
+    }
     let text = match action {
         Action::List if !pretty => {
             let mut text = render::list_json(&inv);
@@ -77,6 +102,7 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output>
     }
     Ok(Output {
         text,
+        list: false,
         inventory: Some(inv),
     })
 }

@@ -42,11 +42,8 @@ fn main() -> ExitCode {
     let pretty = cli.pretty || std::io::stdout().is_terminal();
     match palin_inventory::run(&cli, &ctx, pretty) {
         Ok(output) => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out
-                .write_all(output.text.as_bytes())
-                .and_then(|()| out.flush())
-            {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            if let Err(e) = output.write_to(&mut out).and_then(|()| out.flush()) {
                 eprintln!("palin-inventory: cannot write output: {e}");
                 return ExitCode::FAILURE;
             }

@@ -27,27 +27,35 @@ pub fn list(inv: &Inventory) -> ListDoc<'_> {
 /// The `--list` document as compact JSON text: the same text as `serde_json::to_string` of
 /// [`list`], but every host's raw API variables are copied, not parsed and re-serialised.
 pub fn list_json(inv: &Inventory) -> String {
-    let mut out = String::with_capacity(
+    let mut out = Vec::with_capacity(
         inv.hostvars
             .values()
             .map(HostVars::size_hint)
             .sum::<usize>()
             + 4096,
     );
-    out.push_str(r#"{"_meta":{"hostvars":{"#);
+    write_list(inv, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("JSON text is UTF-8")
+}
+
+/// Write the text of [`list_json`] to `out`, one host at a time.
+pub fn write_list(inv: &Inventory, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(br#"{"_meta":{"hostvars":{"#)?;
+    let mut buf = String::new();
     for (i, (host, vars)) in inv.hostvars.iter().enumerate() {
+        buf.clear();
         if i > 0 {
-            out.push(',');
+            buf.push(',');
         }
-        push_json(&mut out, host);
-        out.push(':');
-        vars.write_json(&mut out);
+        push_json(&mut buf, host);
+        buf.push(':');
+        vars.write_json(&mut buf);
+        out.write_all(buf.as_bytes())?;
     }
-    out.push_str("}},");
+    out.write_all(b"}},")?;
     // `{"all":…,"group":…}` without its opening brace.
     let rest = serde_json::to_string(&rest(inv)).expect("string keys only");
-    out.push_str(&rest[1..]);
-    out
+    out.write_all(&rest.as_bytes()[1..])
 }
 
 fn rest(inv: &Inventory) -> RestDoc<'_> {
