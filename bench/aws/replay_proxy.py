@@ -14,7 +14,10 @@ emulator out of the timed runs:
   body with volatile fields removed. Form bodies (the EC2/RDS/ElastiCache query protocol) are
   parsed, stripped of volatile parameters and sorted; JSON bodies are stripped of volatile keys
   and re-serialised with sorted keys; other bodies are kept as they are. A request that was
-  already recorded is forwarded again and its newest response kept.
+  already recorded is forwarded again and its newest response kept; with ``--reuse`` a request
+  already answered with 200 in this recording session is answered from the store instead (moto
+  needs about 30 s for one page of 5,000 instances, which is as long as palin-inventory lets one
+  attempt take).
 * ``replay`` loads the store into memory and answers every recorded request at once, without an
   upstream. A request that was never recorded gets HTTP 599 and an AWS-style error
   (``PalinReplayMiss``), so a client fails loudly instead of getting an empty answer.
@@ -152,6 +155,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # Set on the class by main().
     mode = "replay"
+    reuse = False
     store: Store
     upstream: urllib.parse.SplitResult | None = None
     stats = {"hits": 0, "misses": 0, "forwarded": 0}
@@ -234,6 +238,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, [("Content-Type", "application/json")], json.dumps(doc).encode())
             return
         key = request_key(self.command, self.path, self.headers, body)
+        if self.mode == "record" and self.reuse and (hit := self.store.get(key)) is not None and hit[0] == 200:
+            self._count("hits")
+            self._send(*hit)
+            return
         if self.mode == "record":
             try:
                 status, headers, data = self._forward(body)
@@ -276,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--port-file", type=Path, help="write the port here once listening")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    parser.add_argument("--reuse", action="store_true", help="record mode: answer a request recorded with 200 from the store")
     args = parser.parse_args(argv)
 
     if args.mode == "record":
@@ -288,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.store.is_dir():
         parser.error(f"replay mode: store {args.store} does not exist")
     Handler.mode = args.mode
+    Handler.reuse = args.reuse
     Handler.store = Store(args.store, load=args.mode == "replay")
     Handler.verbose = args.verbose
 

@@ -105,7 +105,7 @@ start_proxy() {
     local mode="$1" dir="$2" upstream="${3:-}" port_file="$2/proxy-$1.port"
     rm -f "$port_file"
     local args=("$mode" --store "$dir/store" --port-file "$port_file")
-    [[ -n "$upstream" ]] && args+=(--upstream "$upstream")
+    [[ -n "$upstream" ]] && args+=(--upstream "$upstream" --reuse)
     "$py" "$here/replay_proxy.py" "${args[@]}" 2>>"$dir/proxy-$mode.log" &
     proxy_pid=$!
     pids+=("$proxy_pid")
@@ -180,7 +180,16 @@ for n in $ns; do
     # report N hosts, and fills the store with every page any of them asks for).
     start_proxy record "$dir" "$moto_url"
     write_config "$dir/record" "$proxy_url"
-    log "N=$n: recording (each tool once through the proxy)"
+    # The bare fetch first (no attempt timeout of its own): with --reuse the other two get its
+    # recorded page when they send the same request, instead of waiting for moto again.
+    log "N=$n: recording (the bare fetch, then each tool once through the proxy)"
+    mkdir -p "$dir/home"
+    (
+        cd "$dir/record"
+        env -i PATH=/usr/bin:/bin HOME="$dir/home" LC_ALL=C.UTF-8 \
+            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+            timeout "$step_timeout" "$bare" "$proxy_url" "$region" >/dev/null
+    )
     measure "$dir" "$dir/record" "$proxy_url" 1 0 "$n" "$dir/record.json"
     stop "$proxy_pid"
     # DescribeInstances pages (moto pages by reservation, 100 per page); other recorded requests
