@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,10 +106,14 @@ def _pg_bindir() -> Path:
     return Path(found[-1]).parent
 
 
-@pytest.fixture(scope="session")
-def postgres():
+@contextmanager
+def postgres_cluster(*, settings: dict[str, str] | None = None, hba: str | None = None):
+    """A throwaway PostgreSQL cluster on a free loopback port (initdb in a temporary directory,
+    a generated superuser password, scram-sha-256), started and, on exit, stopped and deleted.
+    `settings` are extra server settings (`-c name=value`); `hba` replaces pg_hba.conf. Files the
+    settings name (certificates, keys) must be readable by the `postgres` user."""
     bindir = _pg_bindir()
-    base = Path(tempfile.mkdtemp(prefix="palin-pg-"))
+    base = Path(tempfile.mkdtemp(prefix="palin-pg-"))  # pytest's tmp dirs are root-only
     datadir, sockdir = base / "data", base / "sock"
     datadir.mkdir()
     sockdir.mkdir()
@@ -125,13 +130,15 @@ def postgres():
          "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8"],
         check=True, capture_output=True, text=True, timeout=120,
     )
+    if hba is not None:
+        (datadir / "pg_hba.conf").write_text(hba)
     port = free_port()
-    log = base / "postgres.log"
+    options = {"listen_addresses": "127.0.0.1", "unix_socket_directories": str(sockdir),
+               "fsync": "off", "max_connections": "200", **(settings or {})}
     proc = subprocess.Popen(
         [*prefix, str(bindir / "postgres"), "-D", str(datadir), "-p", str(port),
-         "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={sockdir}",
-         "-c", "fsync=off", "-c", "max_connections=200"],
-        stdout=subprocess.DEVNULL, stderr=open(log, "wb"),  # noqa: SIM115 - closed with the process
+         *(arg for k, v in options.items() for arg in ("-c", f"{k}={v}"))],
+        stdout=subprocess.DEVNULL, stderr=open(base / "postgres.log", "wb"),  # noqa: SIM115
     )
     pg = Postgres("127.0.0.1", port, "postgres", password, datadir, bindir)
     try:
@@ -140,6 +147,12 @@ def postgres():
     finally:
         stop_process(proc)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    with postgres_cluster() as pg:
+        yield pg
 
 
 @dataclass

@@ -13,23 +13,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "inventory-plugin" / "tests" / "fixtures"))
+sys.path.insert(0, str(REPO / "tests" / "terraform"))
 import gen_fixtures as g  # noqa: E402
+from tfstate_model import string_type  # noqa: E402
 
 MOD = "module.palin"
 
 
 def _output(value, sensitive=False):
-    return {"value": value, "type": g_type(value), "sensitive": sensitive}
-
-
-def g_type(value):
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return ["tuple", [g_type(v) for v in value]] if value else ["tuple", []]
-    return "string"
+    """An output as Terraform records it (a literal list is a tuple: pass a Python tuple)."""
+    return {"value": list(value) if isinstance(value, tuple) else value,
+            "type": string_type(value), "sensitive": sensitive}
 
 
 def instance_ids(hosts: int = 3) -> list[str]:
@@ -99,7 +93,7 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
         "aws_region": _output(g.REGION),
         "app_port": _output(app_port),
         "app_health_check_path": _output("/health"),
-        "app_deploy_paths": _output(["/deploy/drain", "/deploy/ready"]),
+        "app_deploy_paths": _output(("/deploy/drain", "/deploy/ready")),
         "db_name": _output(db_name),
         "redis_auth_token": _output(redis_token, sensitive=True),
     }

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -25,7 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, _as_postgres_user, _pg_bindir, free_port, wait_for
+from conftest import REPO, free_port, postgres_cluster, wait_for
+
+sys.path.insert(0, str(REPO / "tests" / "support"))
+from docker_engine import DOCKER_SOCK, DockerAPI  # noqa: E402
 
 MIGRATIONS = REPO / "app" / "migrations"
 RECENT_KEY = "palindromes:recent"
@@ -423,9 +427,8 @@ def tls_postgres():
     Yields (PG* environment of an app user, path of the CA's PEM)."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl not installed")
-    bindir = _pg_bindir()
-    base = Path(tempfile.mkdtemp(prefix="palin-tlspg-"))  # pytest's tmp dirs are root-only
-    pki, datadir = base / "pki", base / "data"
+    base = Path(tempfile.mkdtemp(prefix="palin-tlspki-"))  # pytest's tmp dirs are root-only
+    pki = base / "pki"
     pki.mkdir()
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=palin test CA",
              "-keyout", "ca.key", "-out", "ca.pem", cwd=pki)
@@ -434,47 +437,29 @@ def tls_postgres():
     (pki / "ext").write_text("subjectAltName=DNS:localhost\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
              "-days", "2", "-extfile", "ext", "-out", "server.pem", cwd=pki)
-    password = secrets.token_urlsafe(18)
-    (base / "pw").write_text(password + "\n")
-    datadir.mkdir()
     if os.geteuid() == 0:
-        for p in (base, datadir, pki, *pki.iterdir(), base / "pw"):
+        for p in (base, pki, *pki.iterdir()):
             shutil.chown(p, "postgres")
     (pki / "server.key").chmod(0o600)
-    prefix = _as_postgres_user()
-    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=scram-sha-256",
-                    f"--pwfile={base / 'pw'}", "-E", "UTF8", "--locale=C.UTF-8"],
-                   check=True, capture_output=True, timeout=120)
-    (datadir / "pg_hba.conf").write_text("hostssl all all 127.0.0.1/32 scram-sha-256\n")
-    port = free_port()
-    proc = subprocess.Popen(
-        [*prefix, str(bindir / "postgres"), "-D", str(datadir), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-         "-c", f"unix_socket_directories={base}", "-c", "fsync=off", "-c", "ssl=on",
-         "-c", f"ssl_cert_file={pki / 'server.pem'}", "-c", f"ssl_key_file={pki / 'server.key'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-
-    def psql(sql: str, dbname: str = "postgres"):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.update(PGPASSWORD=password, PGSSLMODE="require", PGCONNECT_TIMEOUT="5")
-        return subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port),
-                               "-U", "postgres", "-d", dbname, "-c", sql],
-                              env=env, capture_output=True, text=True, timeout=60, check=True)
-
+    settings = {"ssl": "on", "ssl_cert_file": str(pki / "server.pem"),
+                "ssl_key_file": str(pki / "server.key")}
     try:
-        wait_for("TLS postgres", lambda: psql("SELECT 1").returncode == 0)
-        user, app_password = "palapp_tls", secrets.token_urlsafe(18)
-        psql(f"CREATE ROLE {user} LOGIN PASSWORD '{app_password}'")
-        psql("CREATE DATABASE palapp_tls")
-        for f in sorted(MIGRATIONS.glob("*.sql")):
-            psql(f.read_text(), dbname="palapp_tls")
-        psql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {user};"
-             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {user};", dbname="palapp_tls")
-        yield ({"PGHOST": "localhost", "PGPORT": str(port), "PGDATABASE": "palapp_tls", "PGUSER": user,
-                "PGPASSWORD": app_password}, pki / "ca.pem")
+        with postgres_cluster(settings=settings,
+                              hba="hostssl all all 127.0.0.1/32 scram-sha-256\n") as pg:
+
+            def psql(sql: str, dbname: str = "postgres"):
+                return pg.psql(sql, dbname=dbname)  # psql negotiates TLS; plain is refused
+
+            user, app_password = "palapp_tls", secrets.token_urlsafe(18)
+            psql(f"CREATE ROLE {user} LOGIN PASSWORD '{app_password}'")
+            psql("CREATE DATABASE palapp_tls")
+            for f in sorted(MIGRATIONS.glob("*.sql")):
+                psql(f.read_text(), dbname="palapp_tls")
+            psql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {user};"
+                 f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {user};", dbname="palapp_tls")
+            yield ({"PGHOST": "localhost", "PGPORT": str(pg.port), "PGDATABASE": "palapp_tls",
+                    "PGUSER": user, "PGPASSWORD": app_password}, pki / "ca.pem")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -509,48 +494,16 @@ def test_postgres_tls_modes(tls_postgres, redis_env, start, mode, with_ca, healt
 # --------------------------------------------------------------------------- the image
 
 
-class Docker:
-    """The Docker Engine API on its unix socket (no docker CLI, no pulls)."""
-
-    def __init__(self, path: str = "/var/run/docker.sock"):
-        self.path = path
-
-    def _conn(self, timeout: float) -> http.client.HTTPConnection:
-        conn = http.client.HTTPConnection("localhost", timeout=timeout)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        sock.connect(self.path)
-        conn.sock = sock
-        return conn
-
-    def call(self, method: str, path: str, body=None, headers=None, timeout: float = 120):
-        conn = self._conn(timeout)
-        try:
-            if isinstance(body, dict):
-                body, headers = json.dumps(body), {"Content-Type": "application/json", **(headers or {})}
-            conn.request(method, path, body=body, headers=headers or {})
-            res = conn.getresponse()
-            raw = res.read()
-            return res.status, raw
-        finally:
-            conn.close()
-
-    def json(self, method: str, path: str, body=None, ok=(200, 201, 204, 304)):
-        status, raw = self.call(method, path, body)
-        assert status in ok, (method, path, status, raw[:500])
-        return json.loads(raw) if raw else None
-
-
 def test_image_builds_from_the_context_and_runs_as_pid_1(app_context, db_env, redis_env):
-    if not os.access("/var/run/docker.sock", os.W_OK):
+    if not os.access(DOCKER_SOCK, os.W_OK):
         pytest.skip("no access to the Docker Engine socket")
-    docker = Docker()
+    docker = DockerAPI()
     tag = f"palindrome-app-test:{secrets.token_hex(4)}"
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         tar.add(app_context, arcname=".")
     query = urllib.parse.urlencode({"t": tag, "buildargs": json.dumps({"VERSION": "img-7"}), "rm": "1"})
-    status, raw = docker.call("POST", f"/build?{query}", buf.getvalue(), {"Content-Type": "application/x-tar"}, 600)
+    status, raw = docker.request("POST", f"/build?{query}", buf.getvalue(), {"Content-Type": "application/x-tar"}, 600)
     lines = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
     assert status == 200 and not any("error" in line for line in lines), lines
     cid = None
@@ -588,10 +541,10 @@ def test_image_builds_from_the_context_and_runs_as_pid_1(app_context, db_env, re
         took = time.monotonic() - t0
         state = docker.json("GET", f"/containers/{cid}/json")["State"]
         assert state["ExitCode"] == 0 and took < 5, (state, took)
-        _, logs = docker.call("GET", f"/containers/{cid}/logs?stdout=1&stderr=1")
+        _, logs = docker.request("GET", f"/containers/{cid}/logs?stdout=1&stderr=1")
         assert b"SIGTERM" in logs
         assert db_env["PGPASSWORD"].encode() not in logs and redis_env["REDIS_PASSWORD"].encode() not in logs
     finally:
         if cid:
-            docker.call("DELETE", f"/containers/{cid}?force=1")
-        docker.call("DELETE", f"/images/{tag}?force=1")
+            docker.request("DELETE", f"/containers/{cid}?force=1")
+        docker.request("DELETE", f"/images/{tag}?force=1")

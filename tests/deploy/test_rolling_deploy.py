@@ -248,11 +248,9 @@ def stack(postgres, redis_server, app_context, docker, moto, tmp_path_factory):
         yield s
     finally:
         docker.cleanup(prefix)
-        report = work.parent / "palin-e2e-report.json"
-        out = Path(tempfile.gettempdir()) / "palin-e2e-report.json"
         if s.report:
+            out = Path(tempfile.gettempdir()) / "palin-e2e-report.json"
             out.write_text(json.dumps(s.report, indent=2))
-            report.write_text(json.dumps(s.report, indent=2))
 
 
 # --------------------------------------------------------------------------------------------

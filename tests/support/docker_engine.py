@@ -15,13 +15,13 @@ DOCKER_SOCK = "/var/run/docker.sock"
 
 
 class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str):
-        super().__init__("localhost", timeout=60)
+    def __init__(self, path: str, timeout: float = 60):
+        super().__init__("localhost", timeout=timeout)
         self._path = path
 
     def connect(self):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(60)
+        sock.settimeout(self.timeout)
         sock.connect(self._path)
         self.sock = sock
 
@@ -32,18 +32,32 @@ class DockerAPI:
     def __init__(self, path: str = DOCKER_SOCK):
         self.path = path
 
-    def call(self, method: str, url: str) -> tuple[int, object]:
-        conn = _UnixConnection(self.path)
+    def request(self, method: str, url: str, body=None, headers=None,
+                timeout: float = 60) -> tuple[int, bytes]:
+        """One API call; a dict `body` is sent as JSON. The status and the raw response body."""
+        if isinstance(body, dict):
+            body, headers = json.dumps(body), {"Content-Type": "application/json", **(headers or {})}
+        conn = _UnixConnection(self.path, timeout)
         try:
-            conn.request(method, url)
+            conn.request(method, url, body=body, headers=headers or {})
             resp = conn.getresponse()
-            body = resp.read()
+            return resp.status, resp.read()
         finally:
             conn.close()
+
+    def call(self, method: str, url: str) -> tuple[int, object]:
+        """One API call without a body; the response decoded from JSON (else as text)."""
+        status, body = self.request(method, url)
         try:
-            return resp.status, json.loads(body) if body else None
+            return status, json.loads(body) if body else None
         except ValueError:
-            return resp.status, body.decode(errors="replace")
+            return status, body.decode(errors="replace")
+
+    def json(self, method: str, url: str, body=None, ok=(200, 201, 204, 304)):
+        """One API call that must answer a status in `ok`; the response decoded from JSON."""
+        status, raw = self.request(method, url, body)
+        assert status in ok, (method, url, status, raw[:500])
+        return json.loads(raw) if raw else None
 
     def container(self, name: str) -> dict | None:
         status, body = self.call("GET", f"/containers/{name}/json")
