@@ -142,7 +142,7 @@ def cmd_time(args: argparse.Namespace) -> int:
 def cmd_floor(args: argparse.Namespace) -> int:
     url = urllib.parse.urlsplit(args.url)
     body = (
-        "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=instance-state-name"
+        "Action=DescribeInstances&Version=2016-11-15&MaxResults=1000&Filter.1.Name=instance-state-name"
         "&Filter.1.Value.1=running&Filter.1.Value.2=pending&Filter.1.Value.3=stopping&Filter.1.Value.4=stopped"
     )
     headers = {
@@ -181,7 +181,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         rows.append(doc)
     rows.sort(key=lambda d: ({"replay": 0, "direct": 1}.get(d["mode"], 2), d["n"]))
     out = [
-        "| via | N | DescribeInstances pages | palin wall ms | palin peak RSS MiB | plugin wall ms | plugin peak RSS MiB "
+        "| via | N | DescribeInstances pages (palin / plugin) | palin wall ms | palin peak RSS MiB | plugin wall ms | plugin peak RSS MiB "
         "| bare fetch wall ms | bare fetch peak RSS MiB | plugin / palin (time) | palin / plugin (RSS) "
         "| palin / bare fetch (time) | runs |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

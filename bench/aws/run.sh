@@ -192,9 +192,12 @@ for n in $ns; do
     )
     measure "$dir" "$dir/record" "$proxy_url" 1 0 "$n" "$dir/record.json"
     stop "$proxy_pid"
-    # DescribeInstances pages (moto pages by reservation, 100 per page); other recorded requests
-    # (palin's DescribeRegions) are not pages.
-    pages="$(grep -l 'Action=DescribeInstances' "$dir"/store/*.json | wc -l)"
+    # DescribeInstances pages, "palin / plugin": palin and the bare fetch ask for 1,000 instances
+    # per page (MaxResults), the plugin sends no MaxResults and gets moto's default of 100
+    # reservations; moto pages by reservation. Other recorded requests are not pages.
+    palin_pages="$(grep -l 'Action=DescribeInstances' "$dir"/store/*.json | xargs -r grep -l 'MaxResults=' | wc -l)"
+    plugin_pages="$(grep -l 'Action=DescribeInstances' "$dir"/store/*.json | xargs -r grep -L 'MaxResults=' | wc -l)"
+    pages="$palin_pages / $plugin_pages"
 
     if [[ " $modes " == *" replay "* ]]; then
         start_proxy replay "$dir"
@@ -209,7 +212,7 @@ for n in $ns; do
 import json, sys
 path, n, pages, floor = sys.argv[1:]
 doc = json.load(open(path))
-doc.update(mode="replay", n=int(n), pages=int(pages), floor=json.loads(floor))
+doc.update(mode="replay", n=int(n), pages=pages, floor=json.loads(floor))
 json.dump(doc, open(path, "w"), indent=1)
 EOF
         result_files+=("$dir/replay.json")
@@ -223,7 +226,7 @@ EOF
 import json, sys
 path, n, pages = sys.argv[1:]
 doc = json.load(open(path))
-doc.update(mode="direct", n=int(n), pages=int(pages))
+doc.update(mode="direct", n=int(n), pages=pages)
 json.dump(doc, open(path, "w"), indent=1)
 EOF
         result_files+=("$dir/direct.json")

@@ -3,9 +3,10 @@
 //! paginator, decodes every page and counts the instances; no mapping, no output beyond the
 //! count.
 //!
-//! It sends the same request as `palin-inventory` and the amazon.aws.aws_ec2 plugin do by
-//! default (an `instance-state-name` filter for running, pending, stopping and stopped), so a
-//! record-and-replay proxy answers all three from the same recording.
+//! It sends the same request as `palin-inventory` does by default (an `instance-state-name`
+//! filter for running, pending, stopping and stopped, pages of at most 1,000 instances), so a
+//! record-and-replay proxy answers both from the same recording. (The amazon.aws.aws_ec2 plugin
+//! sends the same filter without `MaxResults`.)
 //!
 //! Usage: `bare_fetch <endpoint-url> <region>`. Credentials come from the standard chain
 //! (the benchmark sets `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`). Prints the count.
@@ -39,6 +40,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .describe_instances()
         .filters(states)
         .into_paginator()
+        .page_size(1000)
         .send();
     let mut count = 0_usize;
     while let Some(page) = pages.next().await {

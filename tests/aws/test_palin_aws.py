@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -196,6 +197,58 @@ def test_server_errors_and_throttling_are_retried_then_reported(venv_bin: Path, 
         assert handler.hits >= 2, "the SDK's standard retries ran"
     finally:
         server.shutdown()
+
+
+class _Paged(BaseHTTPRequestHandler):
+    """EC2 answering DescribeInstances in two pages of one instance each, joined by a NextToken;
+    records each request's form parameters."""
+
+    requests: list[dict[str, list[str]]] = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+        type(self).requests.append(form)
+        second = form.get("NextToken") == ["page-2"]
+        n = 2 if second else 1
+        token = "" if second else "<nextToken>page-2</nextToken>"
+        body = (
+            '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>'
+            f"<reservationSet><item><reservationId>r-{n}</reservationId><ownerId>123456789012</ownerId>"
+            f"<instancesSet><item><instanceId>i-000000000000000{n}</instanceId>"
+            f"<privateIpAddress>10.0.0.{n}</privateIpAddress><instanceState><code>16</code><name>running</name>"
+            "</instanceState><placement><availabilityZone>eu-west-1a</availabilityZone></placement></item>"
+            f"</instancesSet></item></reservationSet>{token}</DescribeInstancesResponse>"
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+def test_instances_are_asked_for_in_bounded_pages(venv_bin: Path, palin_bin: Path, tmp_path: Path):
+    """DescribeInstances asks for pages of at most 1,000 instances (AWS's recommendation; without
+    MaxResults EC2 answers with every instance at once) and follows NextToken to the last page."""
+    handler = type("Handler", (_Paged,), {"requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = write(tmp_path, "source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n")
+        env = clean_env(tmp_path / "home", venv_bin, f"http://127.0.0.1:{server.server_address[1]}")
+        env["PALIN_CONFIG"] = str(config)
+        proc = subprocess.run([str(palin_bin), "--list"], env=env, capture_output=True, text=True, timeout=120)
+        inventory = ok(proc)
+    finally:
+        server.shutdown()
+    ids = sorted(v["instance_id"] for v in inventory["_meta"]["hostvars"].values())
+    assert ids == ["i-0000000000000001", "i-0000000000000002"]
+    assert [(r["Action"], r.get("MaxResults"), r.get("NextToken")) for r in handler.requests] == [
+        (["DescribeInstances"], ["1000"], None),
+        (["DescribeInstances"], ["1000"], ["page-2"]),
+    ]
 
 
 @pytest.mark.parametrize("text,code,expected", [

@@ -305,6 +305,13 @@ fn with_state_default(set: &FilterSet) -> FilterSet {
     set
 }
 
+/// Instances asked for per `DescribeInstances` page: AWS's recommended maximum. Without it EC2
+/// answers a filter-only call with every matching instance at once, which AWS warns can be
+/// throttled or time out, and the SDK holds a whole page (its body and its decoded structures,
+/// about 10 MB per 1,000 instances) while decoding it: the page size bounds palin's peak memory
+/// at any fleet size.
+const INSTANCES_PAGE_SIZE: i32 = 1000;
+
 /// Page through `DescribeInstances` with one filter set, handing each instance (with its
 /// reservation) to `each`.
 async fn describe_instances(
@@ -326,6 +333,7 @@ async fn describe_instances(
         .describe_instances()
         .set_filters(Some(filters))
         .into_paginator()
+        .page_size(INSTANCES_PAGE_SIZE)
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| fail(scope, "ec2 DescribeInstances", &e))?;
