@@ -156,7 +156,21 @@ def test_wrong_credentials(venv_bin: Path, palin_bin: Path, tmp_path: Path):
         server.wait(timeout=10)
 
 
-class _Faulty(BaseHTTPRequestHandler):
+class _XmlServer(BaseHTTPRequestHandler):
+    """A loopback stand-in for EC2: subclasses answer POSTs with `reply`; no request log."""
+
+    def reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+class _Faulty(_XmlServer):
     """Answers every AWS call with a 500 or with EC2's throttling error."""
 
     mode = "500"
@@ -171,14 +185,7 @@ class _Faulty(BaseHTTPRequestHandler):
             body = (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
                     b"</Message></Error></Errors><RequestID>r</RequestID></Response>")
             status = 503
-        self.send_response(status)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):  # quiet
-        pass
+        self.reply(status, body)
 
 
 @pytest.mark.parametrize("mode,expected", [("500", "500"), ("throttle", "RequestLimitExceeded")])
@@ -199,7 +206,7 @@ def test_server_errors_and_throttling_are_retried_then_reported(venv_bin: Path, 
         server.shutdown()
 
 
-class _Paged(BaseHTTPRequestHandler):
+class _Paged(_XmlServer):
     """EC2 answering DescribeInstances in two pages of one instance each, joined by a NextToken;
     records each request's form parameters."""
 
@@ -219,14 +226,7 @@ class _Paged(BaseHTTPRequestHandler):
             "</instanceState><placement><availabilityZone>eu-west-1a</availabilityZone></placement></item>"
             f"</instancesSet></item></reservationSet>{token}</DescribeInstancesResponse>"
         ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):  # quiet
-        pass
+        self.reply(200, body)
 
 
 def test_instances_are_asked_for_in_bounded_pages(venv_bin: Path, palin_bin: Path, tmp_path: Path):
