@@ -4,7 +4,7 @@
 //! count.
 //!
 //! It sends the same request as `palin-inventory` does by default (an `instance-state-name`
-//! filter for running, pending, stopping and stopped, pages of at most 1,000 instances), so a
+//! filter for running, pending, stopping and stopped, pages of palin's `INSTANCES_PAGE_SIZE`), so a
 //! record-and-replay proxy answers both from the same recording. (The amazon.aws.aws_ec2 plugin
 //! sends the same filter without `MaxResults`.)
 //!
@@ -15,6 +15,7 @@ use std::error::Error;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::types::Filter;
+use palin_inventory::sources::aws::INSTANCES_PAGE_SIZE;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -40,7 +41,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .describe_instances()
         .filters(states)
         .into_paginator()
-        .page_size(1000)
+        .page_size(INSTANCES_PAGE_SIZE)
         .send();
     let mut count = 0_usize;
     while let Some(page) = pages.next().await {

@@ -170,6 +170,20 @@ class _XmlServer(BaseHTTPRequestHandler):
         pass
 
 
+def run_against(handler: type[_XmlServer], venv_bin: Path, palin_bin: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`palin-inventory --list` (EC2 only, eu-west-1) with a `handler` server on loopback as its
+    endpoint; the server is stopped when the run ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = write(tmp_path, "source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n")
+        env = clean_env(tmp_path / "home", venv_bin, f"http://127.0.0.1:{server.server_address[1]}")
+        env["PALIN_CONFIG"] = str(config)
+        return subprocess.run([str(palin_bin), "--list"], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+
+
 class _Faulty(_XmlServer):
     """Answers every AWS call with a 500 or with EC2's throttling error."""
 
@@ -191,19 +205,9 @@ class _Faulty(_XmlServer):
 @pytest.mark.parametrize("mode,expected", [("500", "500"), ("throttle", "RequestLimitExceeded")])
 def test_server_errors_and_throttling_are_retried_then_reported(venv_bin: Path, palin_bin: Path, tmp_path: Path, mode: str, expected: str):
     handler = type("Handler", (_Faulty,), {"mode": mode, "hits": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        config = write(tmp_path, "source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n")
-        env = clean_env(tmp_path / "home", venv_bin, f"http://127.0.0.1:{server.server_address[1]}")
-        env["PALIN_CONFIG"] = str(config)
-        proc = subprocess.run([str(palin_bin), "--list"], env=env, capture_output=True, text=True, timeout=120)
-        msg = fails(proc)
-        assert expected in msg, msg
-        assert handler.hits >= 2, "the SDK's standard retries ran"
-    finally:
-        server.shutdown()
+    msg = fails(run_against(handler, venv_bin, palin_bin, tmp_path))
+    assert expected in msg, msg
+    assert handler.hits >= 2, "the SDK's standard retries ran"
 
 
 class _Paged(_XmlServer):
@@ -231,18 +235,9 @@ class _Paged(_XmlServer):
 
 def test_instances_are_asked_for_in_bounded_pages(venv_bin: Path, palin_bin: Path, tmp_path: Path):
     """DescribeInstances asks for pages of at most 1,000 instances (AWS's recommendation; without
-    MaxResults EC2 answers with every instance at once) and follows NextToken to the last page."""
+    MaxResults EC2 may answer with every instance at once) and follows NextToken to the last page."""
     handler = type("Handler", (_Paged,), {"requests": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        config = write(tmp_path, "source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n")
-        env = clean_env(tmp_path / "home", venv_bin, f"http://127.0.0.1:{server.server_address[1]}")
-        env["PALIN_CONFIG"] = str(config)
-        proc = subprocess.run([str(palin_bin), "--list"], env=env, capture_output=True, text=True, timeout=120)
-        inventory = ok(proc)
-    finally:
-        server.shutdown()
+    inventory = ok(run_against(handler, venv_bin, palin_bin, tmp_path))
     ids = sorted(v["instance_id"] for v in inventory["_meta"]["hostvars"].values())
     assert ids == ["i-0000000000000001", "i-0000000000000002"]
     assert [(r["Action"], r.get("MaxResults"), r.get("NextToken")) for r in handler.requests] == [

@@ -305,12 +305,12 @@ fn with_state_default(set: &FilterSet) -> FilterSet {
     set
 }
 
-/// Instances asked for per `DescribeInstances` page: AWS's recommended maximum. Without it EC2
-/// answers a filter-only call with every matching instance at once, which AWS warns can be
-/// throttled or time out, and the SDK holds a whole page (its body and its decoded structures,
-/// about 10 MB per 1,000 instances) while decoding it: the page size bounds palin's peak memory
-/// at any fleet size.
-const INSTANCES_PAGE_SIZE: i32 = 1000;
+/// Instances asked for per `DescribeInstances` page (`MaxResults`): AWS's recommended maximum.
+/// Without it EC2 may answer a filter-only call with every matching instance at once (AWS warns
+/// such unpaginated calls can be throttled or time out), and the SDK holds a whole page (its body
+/// and its decoded structures, about 10 MB per 1,000 instances) while decoding it: the page size
+/// bounds palin's peak memory at any fleet size. `examples/bare_fetch.rs` sends the same.
+pub const INSTANCES_PAGE_SIZE: i32 = 1000;
 
 /// Page through `DescribeInstances` with one filter set, handing each instance (with its
 /// reservation) to `each`.
