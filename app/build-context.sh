@@ -34,7 +34,7 @@ if command -v file >/dev/null; then
 fi
 
 mkdir -p "$dest"
-install -m 0755 "$bin" "$dest/palindrome"
+install -s -m 0755 "$bin" "$dest/palindrome"  # stripped: the release profile keeps symbols
 install -m 0644 "$here/Dockerfile" "$dest/Dockerfile"
 rm -rf "$dest/migrations"
 cp -r "$here/migrations" "$dest/migrations"

@@ -15,7 +15,9 @@
 #   STEP_TIMEOUT=1200      seconds allowed to any one step (seeding, one tool run)
 #   BENCH_DIR=<dir>        work files (default ${TMPDIR:-/tmp}/palin-bench-aws); wiped per N
 #   PALIN_VENV=<dir>       the virtualenv with moto_server and ansible (default .venv)
-#   PALIN_BIN, BARE_BIN    use these binaries instead of building (both must be set)
+#   PALIN_BIN, BARE_BIN    use these binaries instead of building (both must be set); by default
+#                          palin-inventory is built by scripts/build-dist.sh (release code laid
+#                          out for how it runs, stripped) and the bare fetch with cargo --release
 #   CARGO_TARGET_DIR       honoured, like cargo does
 set -euo pipefail
 
@@ -51,10 +53,10 @@ if [[ -n "${PALIN_BIN:-}" && -n "${BARE_BIN:-}" ]]; then
     palin="$(realpath "$PALIN_BIN")"
     bare="$(realpath "$BARE_BIN")"
 else
-    log "building palin-inventory and the bare_fetch example (release)"
-    cargo build --quiet --release -p palin-inventory --bin palin-inventory --example bare_fetch
-    palin="$target/release/palin-inventory"
+    log "building the bare_fetch example (release) and palin-inventory as shipped (scripts/build-dist.sh)"
+    PALIN_SYMBOL_ORDER='' cargo build --quiet --release -p palin-inventory --example bare_fetch
     bare="$target/release/examples/bare_fetch"
+    palin="$(bash "$root/scripts/build-dist.sh")"
 fi
 [[ -x "$palin" && -x "$bare" ]] || die "missing binary: $palin or $bare"
 # What was built: the commit, and a hash of any uncommitted change to the crate.
@@ -152,7 +154,7 @@ measure() {
             --json "$json" --outdir "$dir/out-$(basename "$cfg")" \
             --tool "palin=inventory:PALIN_CONFIG=$cfg/aws_ec2.yml $palin --list" \
             --tool "plugin=inventory:$venv/bin/ansible-inventory -i $cfg/aws_ec2.yml --list" \
-            --tool "bare=count:$bare $endpoint $region"
+            --tool "bare=count:$bare $endpoint $region" --evict "$palin" --evict "$bare"
     )
 }
 
