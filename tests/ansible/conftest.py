@@ -24,16 +24,6 @@ def _venv() -> Path:
     return Path(os.environ.get("PALIN_VENV") or REPO / ".venv").resolve()
 
 
-@pytest.fixture(scope="session")
-def palin_bin() -> Path:
-    raw = os.environ.get("PALIN_BIN")
-    path = Path(raw).resolve() if raw else REPO / "target" / "debug" / "palin-inventory"
-    if not path.is_file():
-        pytest.fail(f"{path} does not exist: build it with `cargo build -p palin-inventory` (or set PALIN_BIN)")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is not executable (Ansible's script plugin needs +x)")
-    return path
-
 
 @pytest.fixture(scope="session")
 def venv_bin() -> Path:

@@ -73,16 +73,6 @@ def venv_bin() -> Path:
     return bindir
 
 
-@pytest.fixture(scope="session")
-def palin_bin() -> Path:
-    raw = os.environ.get("PALIN_BIN")
-    path = Path(raw).resolve() if raw else REPO / "target" / "debug" / "palin-inventory"
-    if not path.is_file():
-        pytest.fail(f"{path} does not exist: build it with `cargo build -p palin-inventory` (or set PALIN_BIN)")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is not executable (Ansible's script plugin needs +x)")
-    return path
-
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -23,7 +23,7 @@ import yaml
 import tfconfig
 import tfstate_model as model
 from tf_support import EXAMPLE, REPO, SECRET_MARK, TERRAFORM, Palin, deploy
-from tf_support import moto_endpoint, palin_bin  # noqa: F401 (fixtures)
+from tf_support import moto_endpoint  # noqa: F401 (fixture)
 
 README = TERRAFORM / "README.md"
 REVEAL = "db_password,redis_auth_token,password,auth_token"

@@ -116,16 +116,6 @@ def _free_port() -> int:
 # ------------------------------------------------------------------------------ fixtures
 
 
-@pytest.fixture(scope="session")
-def palin_bin() -> Path:
-    raw = os.environ.get("PALIN_BIN")
-    path = Path(raw).resolve() if raw else REPO / "target" / "debug" / "palin-inventory"
-    if not path.is_file():
-        pytest.fail(f"{path} does not exist: build it with `cargo build -p palin-inventory` (or set PALIN_BIN)")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"{path} is not executable")
-    return path
-
 
 @pytest.fixture(scope="session")
 def checkov_report(tmp_path_factory) -> dict:

@@ -1,11 +1,10 @@
 """scripts/symbol_order.py, the step of scripts/build-dist.sh that turns callgrind runs of the
-real palin-inventory binary (env PALIN_BIN, default target/debug/palin-inventory) into the
+real palin-inventory binary (the `palin_bin` fixture of tests/conftest.py) into the
 symbol-ordering file its relink uses. The full two-link build is release-only and is exercised
 by bench/aws/run.sh, not here (it takes minutes)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,15 +15,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "symbol_order.py"
 QUICKSTART = REPO / "examples" / "quickstart"
-
-
-@pytest.fixture(scope="module")
-def palin_bin() -> Path:
-    raw = os.environ.get("PALIN_BIN")
-    path = Path(raw).resolve() if raw else REPO / "target" / "debug" / "palin-inventory"
-    if not path.is_file():
-        pytest.fail(f"{path} does not exist: build it with `cargo build -p palin-inventory` (or set PALIN_BIN)")
-    return path
 
 
 @pytest.fixture(scope="module")
