@@ -99,26 +99,29 @@ aws:
 tag_groups: [Role, Env]
 EOF
 
-# train NAME DIR COMMAND...: one callgrind profile of the training binary, from DIR, in a clean
-# environment (moto's dummy credentials only); the run must succeed.
+# train NAME DIR [VAR=VALUE...] -- ARGS...: one callgrind profile of the training binary run with
+# ARGS from DIR, in a clean environment (moto's dummy credentials and the VARs only); the run must
+# succeed. The first profile's functions are placed first (scripts/symbol_order.py).
 profiles=()
 train() {
-    local name="$1" dir="$2"
+    local name="$1" dir="$2" vars=()
     shift 2
+    while [[ "$1" != -- ]]; do vars+=("$1"); shift; done
+    shift
     (
         cd "$dir"
         env -i PATH=/usr/bin:/bin HOME="$work/home" LC_ALL=C.UTF-8 \
-            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$@" \
+            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "${vars[@]}" \
             valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/$name.callgrind" \
-            "$bin" "${args[@]}" >"$work/$name.out" 2>"$work/$name.valgrind"
-    ) || die "training run $name failed; see $work/$name.valgrind"
+            "$bin" "$@" >"$work/$name.out" 2>"$work/$name.valgrind"
+    ) || { tail -n 5 "$work/$name.valgrind" >&2; die "training run $name failed (its last lines above)"; }
     profiles+=("$work/$name.callgrind")
 }
-args=(--list);              train aws-ec2-yml "$work/aws" PALIN_CONFIG="$work/aws/aws_ec2.yml"
-args=(--list);              train aws-palin-yml "$work/aws" PALIN_CONFIG="$work/aws/palin.yml"
-args=(--list);              train tf-list examples/quickstart
-args=(--graph);             train tf-graph examples/quickstart
-args=(--host web-0);        train tf-host examples/quickstart
+train aws-ec2-yml "$work/aws" PALIN_CONFIG="$work/aws/aws_ec2.yml" -- --list
+train aws-palin-yml "$work/aws" PALIN_CONFIG="$work/aws/palin.yml" -- --list
+train tf-list examples/quickstart -- --list
+train tf-graph examples/quickstart -- --graph
+train tf-host examples/quickstart -- --host web-0
 
 say "3/5 symbol order"
 mkdir -p "$out"
