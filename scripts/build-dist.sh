@@ -42,6 +42,8 @@ for tool in valgrind nm strip; do
 done
 [[ -x "$venv/bin/moto_server" ]] || die "$venv/bin/moto_server not found: run 'bash scripts/setup.sh' first"
 py="$venv/bin/python"
+# free_port, wait_for
+. "$root/scripts/loopback.sh"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/palin-dist.XXXXXX")"
 moto_pid=""
@@ -57,24 +59,11 @@ PALIN_SYMBOL_ORDER='' cargo build --locked --quiet --release -p palin-inventory 
 bin="$target/release/palin-inventory"
 
 say "2/5 training runs under callgrind"
-port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 endpoint="http://127.0.0.1:$port"
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
-"$py" - "$endpoint/moto-api/" <<'EOF'
-import sys, time, urllib.error, urllib.request
-deadline = time.monotonic() + 60
-while True:
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=2).close()
-        break
-    except urllib.error.HTTPError:
-        break
-    except OSError:
-        if time.monotonic() > deadline:
-            sys.exit(f"build-dist: moto_server did not answer at {sys.argv[1]} within 60 s")
-        time.sleep(0.1)
-EOF
+wait_for "$endpoint/moto-api/"
 "$py" bench/aws/seed.py --endpoint "$endpoint" --count 200 --region "$region" --per-reservation 20 >/dev/null
 
 mkdir -p "$work/aws" "$work/home"

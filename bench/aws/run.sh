@@ -80,27 +80,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_for URL: until it answers HTTP (any status) or 60 s pass.
-wait_for() {
-    "$py" - "$1" <<'EOF'
-import sys, time, urllib.error, urllib.request
-deadline = time.monotonic() + 60
-while True:
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=2).close()
-        sys.exit(0)
-    except urllib.error.HTTPError:
-        sys.exit(0)
-    except OSError:
-        if time.monotonic() > deadline:
-            sys.exit(f"run.sh: {sys.argv[1]} did not answer within 60 s")
-        time.sleep(0.1)
-EOF
-}
+# free_port, wait_for
+. "$root/scripts/loopback.sh"
 
 # start_proxy MODE DIR [UPSTREAM]: start replay_proxy.py, set proxy_pid and proxy_url.
 start_proxy() {
