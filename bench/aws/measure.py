@@ -3,7 +3,7 @@
 
     measure.py time --runs R [--warmup W] --timeout S --expect N --json OUT --outdir DIR \\
         --tool NAME=KIND:[VAR=VALUE ...] COMMAND [--tool ...]
-    measure.py floor --url URL --region REGION --runs R
+    measure.py floor --url URL --region REGION --max-results M --runs R
     measure.py report RESULTS.json... > table.md
 
 ``time`` runs the tools in rounds (tool 1, tool 2, …, then again), so that a machine whose load
@@ -20,7 +20,7 @@ The environment is passed on unchanged (run.sh starts this under ``env -i``), pl
 ``VAR=VALUE`` words that start a tool's command, for that tool only.
 
 ``floor`` times the bare replayed HTTP exchange (one DescribeInstances request as palin sends it,
-read to the end) from Python, to show what the replay proxy itself costs.
+with palin's page size as ``--max-results``, read to the end) from Python, to show what the replay proxy itself costs.
 
 ``report`` turns the JSON files into the markdown table of bench/aws/README.md.
 """
@@ -162,7 +162,7 @@ def cmd_time(args: argparse.Namespace) -> int:
 def cmd_floor(args: argparse.Namespace) -> int:
     url = urllib.parse.urlsplit(args.url)
     body = (
-        "Action=DescribeInstances&Version=2016-11-15&MaxResults=1000&Filter.1.Name=instance-state-name"
+        f"Action=DescribeInstances&Version=2016-11-15&MaxResults={args.max_results}&Filter.1.Name=instance-state-name"
         "&Filter.1.Value.1=running&Filter.1.Value.2=pending&Filter.1.Value.3=stopping&Filter.1.Value.4=stopped"
     )
     headers = {
@@ -259,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("floor")
     f.add_argument("--url", required=True)
     f.add_argument("--region", required=True)
+    f.add_argument("--max-results", type=int, required=True, help="palin's page size, as recorded")
     f.add_argument("--runs", type=int, default=5)
     r = sub.add_parser("report")
     r.add_argument("results", nargs="+")

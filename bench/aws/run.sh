@@ -175,9 +175,11 @@ for n in $ns; do
     )
     measure "$dir" "$dir/record" "$proxy_url" 1 0 "$n" "$dir/record.json"
     stop "$proxy_pid"
-    # DescribeInstances pages, "palin / plugin": palin and the bare fetch ask for 1,000 instances
-    # per page (MaxResults), the plugin sends no MaxResults and gets moto's default of 100
-    # reservations; moto pages by reservation. Other recorded requests are not pages.
+    # DescribeInstances pages, "palin / plugin": palin and the bare fetch ask for palin's page size
+    # (MaxResults, found in the recording), the plugin sends no MaxResults and gets moto's default
+    # of 100 reservations; moto pages by reservation. Other recorded requests are not pages.
+    max_results="$(grep -ho 'MaxResults=[0-9]*' "$dir"/store/*.json | head -n 1 | cut -d= -f2)"
+    [[ -n "$max_results" ]] || die "N=$n: no DescribeInstances request with MaxResults was recorded"
     palin_pages="$(grep -l 'Action=DescribeInstances' "$dir"/store/*.json | xargs -r grep -l 'MaxResults=' | wc -l)"
     plugin_pages="$(grep -l 'Action=DescribeInstances' "$dir"/store/*.json | xargs -r grep -L 'MaxResults=' | wc -l)"
     pages="$palin_pages / $plugin_pages"
@@ -189,7 +191,7 @@ for n in $ns; do
         measure "$dir" "$dir/replay" "$proxy_url" "$r" 1 "$n" "$dir/replay.json"
         misses="$(proxy_stat "$proxy_url" misses)"
         [[ "$misses" == 0 ]] || die "N=$n: the replay proxy missed $misses requests; see $dir/proxy-replay.log"
-        floor="$("$py" "$here/measure.py" floor --url "$proxy_url" --region "$region" --runs 5)"
+        floor="$("$py" "$here/measure.py" floor --url "$proxy_url" --region "$region" --max-results "$max_results" --runs 5)"
         stop "$proxy_pid"
         "$py" - "$dir/replay.json" "$n" "$pages" "$floor" <<'EOF'
 import json, sys

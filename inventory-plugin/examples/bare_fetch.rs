@@ -8,7 +8,8 @@
 //! record-and-replay proxy answers both from the same recording. (The amazon.aws.aws_ec2 plugin
 //! sends the same filter without `MaxResults`.)
 //!
-//! Usage: `bare_fetch <endpoint-url> <region>`. Credentials come from the standard chain
+//! Usage: `bare_fetch <endpoint-url> <region> [page-size]` (the page size defaults to palin's,
+//! as an `aws_ec2.yml` or a `palin.yml` without `page_size` gets). Credentials come from the standard chain
 //! (the benchmark sets `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`). Prints the count.
 
 use std::error::Error;
@@ -21,7 +22,11 @@ use palin_inventory::sources::aws::INSTANCES_PAGE_SIZE;
 async fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(endpoint), Some(region)) = (args.next(), args.next()) else {
-        return Err("usage: bare_fetch <endpoint-url> <region>".into());
+        return Err("usage: bare_fetch <endpoint-url> <region> [page-size]".into());
+    };
+    let page_size = match args.next() {
+        Some(n) => n.parse()?,
+        None => INSTANCES_PAGE_SIZE,
     };
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
@@ -41,7 +46,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .describe_instances()
         .filters(states)
         .into_paginator()
-        .page_size(INSTANCES_PAGE_SIZE)
+        .page_size(page_size)
         .send();
     let mut count = 0_usize;
     while let Some(page) = pages.next().await {

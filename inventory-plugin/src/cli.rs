@@ -156,6 +156,7 @@ palin.yml (every key optional)
     profile: P                           default: the standard credential chain
     endpoint_url: URL                    default: AWS_ENDPOINT_URL
     concurrency: 16                      calls in flight
+    page_size: 500                       instances per DescribeInstances page (5 to 1000)
     filters: {tag:Env: prod}             DescribeInstances filters; include_filters: [...]
     exclude_filters: [{...}]             and exclude_filters: [...] as in aws_ec2
     services: [ec2, rds, elasticache]

@@ -163,6 +163,8 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// How many region × account × service calls run at once.
     pub concurrency: usize,
+    /// Instances asked for per `DescribeInstances` page (`MaxResults`, 5 to 1,000).
+    pub page_size: i32,
     /// `DescribeInstances` filter sets, OR-ed (`filters` is the first).
     pub include_filters: Vec<FilterSet>,
     /// Filter sets whose matches are removed.
@@ -324,6 +326,8 @@ struct AwsSection {
     endpoint_url: Option<String>,
     #[serde(default)]
     concurrency: Option<usize>,
+    #[serde(default)]
+    page_size: Option<i32>,
     #[serde(default)]
     filters: Option<serde_yaml_ng::Mapping>,
     #[serde(default)]
@@ -808,6 +812,11 @@ fn aws_settings(a: AwsSection, ctx: &Context<'_>) -> Result<AwsSettings, String>
     if a.concurrency == Some(0) {
         return Err("concurrency: must be at least 1".into());
     }
+    if let Some(n) = a.page_size.filter(|n| !(5..=1000).contains(n)) {
+        return Err(format!(
+            "page_size: {n} is outside 5 to 1000 (DescribeInstances' MaxResults)"
+        ));
+    }
     let cache = match a.cache {
         Some(c) if c.enabled != Some(false) => Some(CacheSettings {
             ttl: std::time::Duration::from_secs(c.ttl.unwrap_or(3600)),
@@ -826,6 +835,9 @@ fn aws_settings(a: AwsSection, ctx: &Context<'_>) -> Result<AwsSettings, String>
         profile: a.profile,
         endpoint_url: a.endpoint_url,
         concurrency: a.concurrency.unwrap_or(16),
+        page_size: a
+            .page_size
+            .unwrap_or(crate::sources::aws::INSTANCES_PAGE_SIZE),
         include_filters,
         exclude_filters,
         ec2: services.iter().any(|s| s == "ec2"),
@@ -1156,6 +1168,29 @@ mod tests {
             syntax.starts_with("config /") && syntax.contains("/palin.yml: "),
             "{syntax}"
         );
+    }
+
+    #[test]
+    fn aws_page_size_defaults_and_is_bounded() {
+        let page_size = |y: &str| match load_with(Some(y), &[]).map(|c| c.source) {
+            Ok(Source::Aws(a)) => Ok(a.page_size),
+            Ok(Source::Terraform) => panic!("source: aws expected"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(
+            page_size("source: aws"),
+            Ok(crate::sources::aws::INSTANCES_PAGE_SIZE)
+        );
+        assert_eq!(page_size("source: aws\naws: {page_size: 5}"), Ok(5));
+        assert_eq!(page_size("source: aws\naws: {page_size: 1000}"), Ok(1000));
+        for bad in ["4", "1001", "-1"] {
+            let err = page_size(&format!("source: aws\naws: {{page_size: {bad}}}"))
+                .expect_err("out of range");
+            assert!(
+                err.contains("page_size: ") && err.contains("outside 5 to 1000"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

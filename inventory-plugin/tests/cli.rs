@@ -462,6 +462,7 @@ fn help_documents_every_setting() {
         "regions:",
         "assume_roles:",
         "concurrency:",
+        "page_size:",
         "filters:",
         "include_filters:",
         "exclude_filters:",

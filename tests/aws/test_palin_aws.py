@@ -170,13 +170,13 @@ class _XmlServer(BaseHTTPRequestHandler):
         pass
 
 
-def run_against(handler: type[_XmlServer], venv_bin: Path, palin_bin: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    """`palin-inventory --list` (EC2 only, eu-west-1) with a `handler` server on loopback as its
-    endpoint; the server is stopped when the run ends."""
+def run_against(handler: type[_XmlServer], venv_bin: Path, palin_bin: Path, tmp_path: Path, extra: str = "") -> subprocess.CompletedProcess:
+    """`palin-inventory --list` (EC2 only, eu-west-1, plus `extra` lines of the `aws:` section)
+    with a `handler` server on loopback as its endpoint; the server is stopped when the run ends."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        config = write(tmp_path, "source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n")
+        config = write(tmp_path, f"source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n{extra}")
         env = clean_env(tmp_path / "home", venv_bin, f"http://127.0.0.1:{server.server_address[1]}")
         env["PALIN_CONFIG"] = str(config)
         return subprocess.run([str(palin_bin), "--list"], env=env, capture_output=True, text=True, timeout=120)
@@ -233,17 +233,34 @@ class _Paged(_XmlServer):
         self.reply(200, body)
 
 
-def test_instances_are_asked_for_in_bounded_pages(venv_bin: Path, palin_bin: Path, tmp_path: Path):
-    """DescribeInstances asks for pages of at most 1,000 instances (AWS's recommendation; without
-    MaxResults EC2 may answer with every instance at once) and follows NextToken to the last page."""
+@pytest.mark.parametrize("extra,max_results", [("", "500"), ("  page_size: 1000\n", "1000"), ("  page_size: 5\n", "5")])
+def test_instances_are_asked_for_in_bounded_pages(venv_bin: Path, palin_bin: Path, tmp_path: Path, extra: str, max_results: str):
+    """DescribeInstances asks for pages of `page_size` instances (default 500; without MaxResults
+    EC2 may answer with every instance at once) and follows NextToken to the last page."""
     handler = type("Handler", (_Paged,), {"requests": []})
-    inventory = ok(run_against(handler, venv_bin, palin_bin, tmp_path))
+    inventory = ok(run_against(handler, venv_bin, palin_bin, tmp_path, extra))
     ids = sorted(v["instance_id"] for v in inventory["_meta"]["hostvars"].values())
     assert ids == ["i-0000000000000001", "i-0000000000000002"]
     assert [(r["Action"], r.get("MaxResults"), r.get("NextToken")) for r in handler.requests] == [
-        (["DescribeInstances"], ["1000"], None),
-        (["DescribeInstances"], ["1000"], ["page-2"]),
+        (["DescribeInstances"], [max_results], None),
+        (["DescribeInstances"], [max_results], ["page-2"]),
     ]
+
+
+def test_small_pages_give_the_same_inventory(runner: Runner, palin_bin: Path, tmp_path: Path):
+    """The seeded moto, read in pages of 5 (moto pages by reservation; the seeded hosts have one
+    each, so eu-west-1 takes at least two pages): the same inventory as the default."""
+    default = ok(palin(runner, palin_bin, write(tmp_path, PALIN_YML.format(extra="  services: [ec2]"))))
+    small = ok(palin(runner, palin_bin, write(tmp_path, PALIN_YML.format(extra="  services: [ec2]\n  page_size: 5"), "small.yml")))
+    in_eu = [h for h, v in small["_meta"]["hostvars"].items() if v["placement"]["region"] == "eu-west-1"]
+    assert len(in_eu) > 5, "more than one page of 5 in eu-west-1"
+    assert small == default
+
+
+@pytest.mark.parametrize("size", ["0", "4", "1001", "many"])
+def test_page_size_out_of_range_is_refused(runner: Runner, palin_bin: Path, tmp_path: Path, size: str):
+    msg = fails(palin(runner, palin_bin, write(tmp_path, PALIN_YML.format(extra=f"  page_size: {size}"))), 2)
+    assert "page_size" in msg, msg
 
 
 @pytest.mark.parametrize("text,code,expected", [

@@ -232,6 +232,7 @@ pub(super) fn config(
         profile: str_opt(&["profile", "aws_profile"])?,
         endpoint_url: str_opt(&["endpoint_url", "aws_endpoint_url"])?,
         concurrency: 16,
+        page_size: crate::sources::aws::INSTANCES_PAGE_SIZE,
         include_filters,
         exclude_filters,
         ec2: true,

@@ -305,17 +305,20 @@ fn with_state_default(set: &FilterSet) -> FilterSet {
     set
 }
 
-/// Instances asked for per `DescribeInstances` page (`MaxResults`): AWS's recommended maximum.
-/// Without it EC2 may answer a filter-only call with every matching instance at once (AWS warns
-/// such unpaginated calls can be throttled or time out), and the SDK holds a whole page (its body
-/// and its decoded structures, about 10 MB per 1,000 instances) while decoding it: the page size
-/// bounds palin's peak memory at any fleet size. `examples/bare_fetch.rs` sends the same.
-pub const INSTANCES_PAGE_SIZE: i32 = 1000;
+/// Instances asked for per `DescribeInstances` page (`MaxResults`) unless `aws.page_size` says
+/// otherwise. Without `MaxResults` EC2 may answer a filter-only call with every matching instance
+/// at once (AWS warns such unpaginated calls can be throttled or time out). The SDK holds a whole
+/// page (its body and its decoded structures) while decoding it, so the page size bounds palin's
+/// peak memory at any fleet size: 500 costs one more request per 1,000 instances per region
+/// than EC2's maximum of 1,000 and keeps about 2 to 5 MiB less resident at the peak
+/// (bench/aws/README.md). `examples/bare_fetch.rs` sends the same.
+pub const INSTANCES_PAGE_SIZE: i32 = 500;
 
 /// Page through `DescribeInstances` with one filter set, handing each instance (with its
 /// reservation) to `each`.
 async fn describe_instances(
     client: &aws_sdk_ec2::Client,
+    page_size: i32,
     set: &FilterSet,
     scope: &str,
     mut each: impl FnMut(&aws_sdk_ec2::types::Reservation, &aws_sdk_ec2::types::Instance),
@@ -333,7 +336,7 @@ async fn describe_instances(
         .describe_instances()
         .set_filters(Some(filters))
         .into_paginator()
-        .page_size(INSTANCES_PAGE_SIZE)
+        .page_size(page_size)
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| fail(scope, "ec2 DescribeInstances", &e))?;
@@ -367,15 +370,21 @@ async fn ec2(
     // Exclude sets get the same default state filter as include sets, as in the aws_ec2 plugin.
     let mut excluded = std::collections::HashSet::new();
     for set in &settings.exclude_filters {
-        describe_instances(&client, &with_state_default(set), scope, |_, i| {
-            excluded.insert(i.instance_id().unwrap_or_default().to_owned());
-        })
+        describe_instances(
+            &client,
+            settings.page_size,
+            &with_state_default(set),
+            scope,
+            |_, i| {
+                excluded.insert(i.instance_id().unwrap_or_default().to_owned());
+            },
+        )
         .await?;
     }
     let mut seen = std::collections::HashSet::new();
     let mut model = Model::default();
     for set in &includes {
-        describe_instances(&client, set, scope, |reservation, i| {
+        describe_instances(&client, settings.page_size, set, scope, |reservation, i| {
             let id = i.instance_id().unwrap_or_default();
             if excluded.contains(id) || !seen.insert(id.to_owned()) {
                 return;
