@@ -310,7 +310,7 @@ fn with_state_default(set: &FilterSet) -> FilterSet {
 /// at once (AWS warns such unpaginated calls can be throttled or time out). The SDK holds a whole
 /// page (its body and its decoded structures) while decoding it, so the page size bounds palin's
 /// peak memory at any fleet size: 500 costs one more request per 1,000 instances per region
-/// than EC2's maximum of 1,000 and keeps about 2 to 5 MiB less resident at the peak
+/// than EC2's maximum of 1,000 and took palin's peak at 1,000 instances from 16.5 to 14.6 MiB
 /// (bench/aws/README.md). `examples/bare_fetch.rs` sends the same.
 pub const INSTANCES_PAGE_SIZE: i32 = 500;
 
