@@ -4,7 +4,7 @@
 //! count.
 //!
 //! It sends the same request as `palin-inventory` does by default (an `instance-state-name`
-//! filter for running, pending, stopping and stopped, pages of palin's `INSTANCES_PAGE_SIZE`), so a
+//! filter for running, pending, stopping and stopped, pages of palin's `AwsSettings::DEFAULT_PAGE_SIZE`), so a
 //! record-and-replay proxy answers both from the same recording. (The amazon.aws.aws_ec2 plugin
 //! sends the same filter without `MaxResults`.)
 //!
@@ -16,7 +16,7 @@ use std::error::Error;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::types::Filter;
-use palin_inventory::sources::aws::INSTANCES_PAGE_SIZE;
+use palin_inventory::config::AwsSettings;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
     let page_size = match args.next() {
         Some(n) => n.parse()?,
-        None => INSTANCES_PAGE_SIZE,
+        None => AwsSettings::DEFAULT_PAGE_SIZE,
     };
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)

@@ -305,17 +305,8 @@ fn with_state_default(set: &FilterSet) -> FilterSet {
     set
 }
 
-/// Instances asked for per `DescribeInstances` page (`MaxResults`) unless `aws.page_size` says
-/// otherwise. Without `MaxResults` EC2 may answer a filter-only call with every matching instance
-/// at once (AWS warns such unpaginated calls can be throttled or time out). The SDK holds a whole
-/// page (its body and its decoded structures) while decoding it, so the page size bounds palin's
-/// peak memory at any fleet size: 500 costs one more request per 1,000 instances per region
-/// than EC2's maximum of 1,000 and took palin's peak at 1,000 instances from 16.5 to 14.6 MiB
-/// (bench/aws/README.md). `examples/bare_fetch.rs` sends the same.
-pub const INSTANCES_PAGE_SIZE: i32 = 500;
-
-/// Page through `DescribeInstances` with one filter set, handing each instance (with its
-/// reservation) to `each`.
+/// Page through `DescribeInstances` with one filter set, pages of `page_size` instances
+/// (`AwsSettings::page_size`), handing each instance (with its reservation) to `each`.
 async fn describe_instances(
     client: &aws_sdk_ec2::Client,
     page_size: i32,

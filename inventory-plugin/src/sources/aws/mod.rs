@@ -7,8 +7,6 @@ pub mod ec2_vars;
 mod fetch;
 pub mod map;
 
-pub use fetch::INSTANCES_PAGE_SIZE;
-
 use std::path::PathBuf;
 
 use crate::config::{AwsSettings, Config};
