@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Builds palin's native Ansible modules as small static musl binaries and installs them, with
-# their generated sidecar docs (<module>.yml, from `<module> --doc`), where Ansible finds them:
-#   bash modules/build.sh [LIBRARY_DIR]       (default: playbooks/library)
+# Builds palin's native Ansible modules as small static musl binaries, one per architecture, and
+# installs them into the palin.aws collection's plugins/modules/ (git-ignored build output) as
+#   __docker_deploy_<arch>, __http_ready_<arch>      (arch: x86_64, aarch64)
+# which the action plugins plugins/action/{docker_deploy,http_ready}.py pick by the target's
+# architecture; users call palin.aws.docker_deploy / palin.aws.http_ready. The "__" prefix keeps the
+# binaries out of `ansible-doc -l` (ansible-core lists no plugin file whose name starts with "__");
+# their docs are the committed stubs plugins/modules/{docker_deploy,http_ready}.py, which
+# `python3 scripts/module_docs.py` regenerates from `<binary> --doc`.
+#   bash modules/build.sh [DEST]       (default: plugins/modules of this checkout)
 # Also builds palin-testapp (the FROM-scratch test app the module tests use); it is not installed.
 # Environment: PALIN_MODULE_TARGETS (default: x86_64-unknown-linux-musl, plus
 # aarch64-unknown-linux-musl when that rustup target is installed; pure Rust, linked with rust-lld,
@@ -13,7 +19,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-library="${1:-$repo/playbooks/library}"
+dest="${1:-$repo/plugins/modules}"
 installed_targets="$(rustup target list --installed 2>/dev/null || true)"
 default_targets="x86_64-unknown-linux-musl"
 if grep -qx aarch64-unknown-linux-musl <<<"$installed_targets"; then
@@ -22,7 +28,8 @@ fi
 targets="${PALIN_MODULE_TARGETS:-$default_targets}"
 features="${PALIN_MODULE_FEATURES:-}"
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
-modules=(palin_docker_deploy palin_http_ready)
+# cargo binary -> module name in the collection
+declare -A modules=([palin_docker_deploy]=docker_deploy [palin_http_ready]=http_ready)
 
 profile=(
     --config 'profile.modules.inherits="release"'
@@ -38,10 +45,7 @@ if [[ -n "$features" ]]; then
     feature_args=(--features "palin-docker-deploy/$features,palin-http-ready/$features")
 fi
 
-mkdir -p "$library"
-# Build output only: ignore everything in the library directory (this file included).
-printf '*\n' >"$library/.gitignore"
-host_arch="$(uname -m)"
+mkdir -p "$dest"
 for target in $targets; do
     linker=()
     if [[ "$target" == aarch64-unknown-linux-musl && -z "${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER:-}" ]]; then
@@ -52,19 +56,14 @@ for target in $targets; do
     cargo build --locked --quiet "${profile[@]}" "${linker[@]}" --profile modules --target "$target" \
         "${packages[@]}" --bins "${feature_args[@]}"
     arch="${target%%-*}"
-    for m in "${modules[@]}"; do
-        src="$target_dir/$target/modules/$m"
-        if [[ "$arch" == "$host_arch" ]]; then
-            install -m 0755 "$src" "$library/$m"
-            "$library/$m" --doc >"$library/$m.yml.tmp"
-            mv "$library/$m.yml.tmp" "$library/$m.yml"
-        else
-            # Another architecture: installed under an arch suffix for a wrapper to pick.
-            install -m 0755 "$src" "$library/${m}_$arch"
-        fi
+    for bin in "${!modules[@]}"; do
+        install -m 0755 "$target_dir/$target/modules/$bin" "$dest/__${modules[$bin]}_$arch"
     done
 done
-for f in "$library"/palin_*; do
-    [[ "$f" == *.yml ]] && continue
-    printf 'modules: %s (%s bytes) -> %s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$library"
+for f in "$dest"/__docker_deploy_* "$dest"/__http_ready_*; do
+    printf 'modules: %s (%s bytes) -> %s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$dest"
 done
+# The committed docs stubs must say what these binaries print with --doc (tests/modules/test_module_docs.py).
+if [[ "$dest" == "$repo/plugins/modules" ]] && ! python3 "$repo/scripts/module_docs.py" --check >/dev/null 2>&1; then
+    echo "modules: plugins/modules/{docker_deploy,http_ready}.py are out of date: run python3 scripts/module_docs.py" >&2
+fi

@@ -94,8 +94,8 @@ else
 fi
 
 # --- Native Ansible modules (modules/) -------------------------------------------
-# Static musl builds of palin_docker_deploy and palin_http_ready, installed with their generated
-# sidecar docs into playbooks/library/ (build output, git-ignored), where playbooks find them.
+# Static musl builds of the docker_deploy and http_ready modules, installed into plugins/modules/
+# (build output, git-ignored), where the palin.aws collection build takes them.
 # aarch64 builds too when rustup can add the target (pure Rust, linked with rust-lld); qemu-user
 # lets the tests run those binaries here. Both are best effort: x86_64 alone is enough.
 if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-musl; then
@@ -109,7 +109,7 @@ if ! command -v qemu-aarch64 >/dev/null 2>&1; then
     qemu_install || { "${sudo[@]}" apt-get update -qq && qemu_install; } \
         || say "qemu-user unavailable: the aarch64 module check will be skipped"
 fi
-say "modules/build.sh: static musl module binaries -> playbooks/library/"
+say "modules/build.sh: static musl module binaries -> plugins/modules/"
 bash "$repo/modules/build.sh"
 
 say "done ($("$venv/bin/ansible" --version | head -1), moto_server at .venv/bin/moto_server)"

@@ -30,11 +30,27 @@ cargo test --workspace --locked
 # `cargo test --workspace` has just built target/debug/palin-inventory (the integration tests run
 # it); a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
 # --- Native Ansible modules (modules/) -------------------------------------------
-# The static musl binaries the module tests in tests/modules/ run through ansible-playbook
+# The static musl module binaries, into plugins/modules/ where the collection build takes them
 # (a no-op when setup.sh already built the same sources).
-step "modules/build.sh (static musl modules -> playbooks/library/)"
+step "modules/build.sh (static musl modules -> plugins/modules/)"
 bash "$repo/modules/build.sh"
 
+# --- What users install -------------------------------------------------------------
+# The wheel and the collection tarball, built by the release script for this machine's
+# architecture (the release workflow builds both architectures the same way). The tests install
+# them into clean venvs (tests/installed/) and run the module and deploy tests against the
+# installed collection. PALIN_TEST_DIST_PROFILE: "fast" (default: the same sources and target,
+# optimised less, so CI stays within its budget; scripts/dist.sh --help) or "release" (what ships).
+dist="$repo/.tmp/dist-test"
+step "scripts/dist.sh --arch $(uname -m) --profile ${PALIN_TEST_DIST_PROFILE:-fast} (-> $dist)"
+bash "$repo/scripts/dist.sh" --arch "$(uname -m)" --profile "${PALIN_TEST_DIST_PROFILE:-fast}" --out "$dist"
+export PALIN_DIST="$dist"
+collections="$repo/.tmp/test-collections"
+rm -rf "$collections"
+ANSIBLE_HOME="$repo/.tmp/ansible-home" "$venv/bin/ansible-galaxy" collection install --no-deps --force \
+    -p "$collections" "$dist"/palin-aws-*.tar.gz >/dev/null
+export PALIN_COLLECTIONS_PATH="$collections"
+
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
-step "pytest tests/ (PALIN_BIN=$PALIN_BIN)"
+step "pytest tests/ (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
 "$venv/bin/python" -m pytest -q tests/

@@ -14,7 +14,8 @@ cache first, so every run maps them as read from disk (see ``evict``). Every run
 around that call with ``time.perf_counter()`` and a blocking wait (GNU time's own ``%e`` has
 10 ms resolution; both are kept), the peak memory is GNU time's ``%M`` (maximum resident set size, KiB). After each
 run the output is checked: KIND ``inventory`` must be an Ansible ``--list`` JSON document with
-``N`` hosts in ``_meta.hostvars``, KIND ``count`` must print ``N``. A run that fails, times out
+``N`` hosts in ``_meta.hostvars``, KIND ``count`` must print ``N``, KIND ``hosts`` must be the
+output of ``ansible-playbook --list-hosts`` (one play) listing ``N`` hosts (bench/ansible). A run that fails, times out
 or prints the wrong thing stops the benchmark (exit 1): a wrong answer is never timed.
 The environment is passed on unchanged (run.sh starts this under ``env -i``), plus the
 ``VAR=VALUE`` words that start a tool's command, for that tool only.
@@ -43,10 +44,36 @@ import urllib.parse
 from pathlib import Path
 
 
+def listed_hosts(text: str) -> list[str]:
+    """The host names of the first play in ``ansible-playbook --list-hosts`` output: the lines
+    under ``hosts (COUNT):``, indented deeper than it. Fails (ValueError) when the header is
+    missing or its count is not the number of names."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        header = re.fullmatch(r"( *)hosts \((\d+)\):", line)
+        if header:
+            indent = len(header.group(1))
+            names = []
+            for name in lines[i + 1 :]:
+                if len(name) - len(name.lstrip(" ")) <= indent:
+                    break
+                names.append(name.strip())
+            if len(names) != int(header.group(2)):
+                raise ValueError(f"'{line.strip()}' is followed by {len(names)} names")
+            return names
+    raise ValueError("no 'hosts (N):' line: not ansible-playbook --list-hosts output")
+
+
 def check_output(kind: str, path: Path, expect: int) -> str | None:
     text = path.read_text()
     if kind == "count":
         return None if text.strip() == str(expect) else f"printed {text.strip()[:80]!r}, expected {expect}"
+    if kind == "hosts":
+        try:
+            hosts = len(listed_hosts(text))
+        except ValueError as e:
+            return str(e)
+        return None if hosts == expect else f"{hosts} hosts listed, expected {expect}"
     try:
         doc = json.loads(text)
     except ValueError as e:
@@ -102,8 +129,8 @@ def cmd_time(args: argparse.Namespace) -> int:
     for spec in args.tool:
         name, _, rest = spec.partition("=")
         kind, _, command = rest.partition(":")
-        if kind not in ("inventory", "count") or not command:
-            sys.exit(f"measure.py: bad --tool {spec!r} (NAME=inventory|count:COMMAND)")
+        if kind not in ("inventory", "count", "hosts") or not command:
+            sys.exit(f"measure.py: bad --tool {spec!r} (NAME=inventory|count|hosts:COMMAND)")
         words = shlex.split(command)
         env = dict(os.environ)
         while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
@@ -251,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--expect", type=int, required=True, help="host count every tool must report")
     t.add_argument("--json", type=Path, required=True, help="results file (merged into if it exists)")
     t.add_argument("--outdir", type=Path, required=True, help="where each tool's last stdout/stderr go")
-    t.add_argument("--tool", action="append", required=True, help="NAME=inventory|count:COMMAND")
+    t.add_argument("--tool", action="append", required=True, help="NAME=inventory|count|hosts:COMMAND")
     t.add_argument(
         "--evict", action="append", type=Path, default=[],
         help="drop this file (a tool's binary) from the page cache before the first round",

@@ -26,25 +26,19 @@ cd "$root"
 here="$root/bench/aws"
 
 ns="${NS:-100 1000 5000}"
-runs="${RUNS:-5}"
-runs_large="${RUNS_LARGE:-3}"
 modes="${MODES:-replay direct}"
-per_reservation="${PER_RESERVATION:-500}"
-region="${REGION:-eu-west-1}"
-step_timeout="${STEP_TIMEOUT:-1200}"
 bench_dir="${BENCH_DIR:-${TMPDIR:-/tmp}/palin-bench-aws}"
-venv="${PALIN_VENV:-$root/.venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 results_md="$here/results.md"
 
-log() { echo "run.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
+# runs, runs_large, per_reservation, region, step_timeout, venv, py; log, die, start_n, start_proxy,
+# proxy_stat, write_config, clean_env; stops what they start
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
-[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) not found (Debian/Ubuntu: apt-get install time)"
 for tool in moto_server ansible-inventory ansible-doc python; do
     [[ -x "$venv/bin/$tool" ]] || die "$venv/bin/$tool not found: run 'bash scripts/setup.sh' first"
 done
-py="$venv/bin/python"
 if ! "$venv/bin/ansible-doc" -t inventory amazon.aws.aws_ec2 >/dev/null 2>&1; then
     die "the amazon.aws collection is missing from $venv (the ansible package): run 'bash scripts/setup.sh'"
 fi
@@ -66,59 +60,6 @@ if ! git diff --quiet HEAD -- inventory-plugin Cargo.toml Cargo.lock 2>/dev/null
 fi
 [[ -n "${PALIN_BIN:-}" ]] && tree="$tree (PALIN_BIN=$palin)"
 
-# Everything started here is stopped on exit, however the script ends.
-pids=()
-stop() {
-    local pid="$1"
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do stop "$pid"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# free_port, wait_for
-. "$root/scripts/loopback.sh"
-
-# start_proxy MODE DIR [UPSTREAM]: start replay_proxy.py, set proxy_pid and proxy_url.
-start_proxy() {
-    local mode="$1" dir="$2" upstream="${3:-}" port_file="$2/proxy-$1.port"
-    rm -f "$port_file"
-    local args=("$mode" --store "$dir/store" --port-file "$port_file")
-    [[ -n "$upstream" ]] && args+=(--upstream "$upstream" --reuse)
-    "$py" "$here/replay_proxy.py" "${args[@]}" 2>>"$dir/proxy-$mode.log" &
-    proxy_pid=$!
-    pids+=("$proxy_pid")
-    local i
-    for i in $(seq 100); do
-        [[ -s "$port_file" ]] && break
-        kill -0 "$proxy_pid" 2>/dev/null || die "replay_proxy.py $mode exited; see $dir/proxy-$mode.log"
-        sleep 0.1
-        [[ $i == 100 ]] && die "replay_proxy.py $mode did not start; see $dir/proxy-$mode.log"
-    done
-    proxy_url="http://127.0.0.1:$(cat "$port_file")"
-}
-
-proxy_stat() { # proxy_stat URL FIELD
-    "$py" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + "/__replay__/stats", timeout=10))[sys.argv[2]])' "$1" "$2"
-}
-
-# write_config DIR ENDPOINT: DIR/aws_ec2.yml (the plugin only reads files named *aws_ec2.yml).
-write_config() {
-    mkdir -p "$1"
-    cat >"$1/aws_ec2.yml" <<EOF
-plugin: amazon.aws.aws_ec2
-regions: [$region]
-endpoint_url: $2
-hostnames: [instance-id]
-compose:
-  ansible_host: private_ip_address
-EOF
-}
-
 # measure DIR CONFIG_DIR ENDPOINT RUNS WARMUP N JSON: time the three tools from a clean environment:
 # only PATH, a fresh HOME, a UTF-8 locale and moto's dummy credentials (no AWS_*, PALIN_* or
 # ANSIBLE_* variable of the caller), run from CONFIG_DIR so no ansible.cfg or palin.yml is found.
@@ -129,9 +70,7 @@ measure() {
     mkdir -p "$home"
     (
         cd "$cfg"
-        env -i PATH=/usr/bin:/bin HOME="$home" LC_ALL=C.UTF-8 \
-            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-            "$py" "$here/measure.py" time --runs "$count" --warmup "$warmup" --timeout "$step_timeout" --expect "$n" \
+        clean_env "$home" "$py" "$here/measure.py" time --runs "$count" --warmup "$warmup" --timeout "$step_timeout" --expect "$n" \
             --json "$json" --outdir "$dir/out-$(basename "$cfg")" \
             --tool "palin=inventory:PALIN_CONFIG=$cfg/aws_ec2.yml $palin --list" \
             --tool "plugin=inventory:$venv/bin/ansible-inventory -i $cfg/aws_ec2.yml --list" \
@@ -142,22 +81,7 @@ measure() {
 mkdir -p "$bench_dir"
 result_files=()
 for n in $ns; do
-    r="$runs"
-    ((n >= 5000)) && r="$runs_large"
-    dir="$bench_dir/n$n"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-
-    moto_port="$(free_port)"
-    moto_url="http://127.0.0.1:$moto_port"
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$dir/moto.log" 2>&1 &
-    moto_pid=$!
-    pids+=("$moto_pid")
-    wait_for "$moto_url/moto-api/"
-    log "N=$n: seeding moto_server ($moto_url, $per_reservation instances per reservation)"
-    timeout "$step_timeout" "$py" "$here/seed.py" --endpoint "$moto_url" --count "$n" \
-        --region "$region" --per-reservation "$per_reservation" >"$dir/seed.json"
-    log "N=$n: seeded: $(cat "$dir/seed.json")"
+    start_n "$n"
 
     # Record: each tool once through the proxy in record mode (this also checks that all three
     # report N hosts, and fills the store with every page any of them asks for).
@@ -169,9 +93,7 @@ for n in $ns; do
     mkdir -p "$dir/home"
     (
         cd "$dir/record"
-        env -i PATH=/usr/bin:/bin HOME="$dir/home" LC_ALL=C.UTF-8 \
-            AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-            timeout "$step_timeout" "$bare" "$proxy_url" "$region" >/dev/null
+        clean_env "$dir/home" timeout "$step_timeout" "$bare" "$proxy_url" "$region" >/dev/null
     )
     measure "$dir" "$dir/record" "$proxy_url" 1 0 "$n" "$dir/record.json"
     stop "$proxy_pid"

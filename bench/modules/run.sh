@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: wait for an HTTP endpoint on 20 inventory hosts (connection: local) with
-# palin_http_ready against ansible.builtin.uri + until/retries/delay. Not a test; run by hand:
+# palin.aws.http_ready against ansible.builtin.uri + until/retries/delay. Not a test; run by hand:
 #   bash bench/modules/run.sh            (after scripts/setup.sh, which builds the modules)
 # Scenarios: "up" (endpoints already answer 200: pure per-task cost, with a baseline play whose
 # only task is a controller-side debug) and "slow" (every endpoint
@@ -12,14 +12,22 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/bench/modules"
 venv="$repo/.venv"
-library="${PALIN_MODULE_LIBRARY:-$repo/playbooks/library}"
+# The palin.aws collection: PALIN_COLLECTIONS_PATH (an installed tarball), else this checkout
+# linked as the collection (modules/build.sh puts the binaries into plugins/modules/).
+collections="${PALIN_COLLECTIONS_PATH:-}"
 out="${PALIN_BENCH_OUT:-$repo/target/bench-modules}"
 hosts="${PALIN_BENCH_HOSTS:-20}"
 forks="${PALIN_BENCH_FORKS:-5}"
 runs="${PALIN_BENCH_RUNS:-5}"
 base_port="${PALIN_BENCH_PORT:-47100}"
 
-for need in "$venv/bin/ansible-playbook" "$library/palin_http_ready"; do
+if [[ -z "$collections" ]]; then
+    collections="$(mktemp -d)"
+    mkdir -p "$collections/ansible_collections/palin"
+    ln -s "$repo" "$collections/ansible_collections/palin/aws"
+fi
+binary="$collections/ansible_collections/palin/aws/plugins/modules/__http_ready_$(uname -m)"
+for need in "$venv/bin/ansible-playbook" "$binary"; do
     [[ -x "$need" ]] || { echo "bench: $need missing: run bash scripts/setup.sh" >&2; exit 1; }
 done
 command -v hyperfine >/dev/null || { echo "bench: hyperfine missing: run bash scripts/setup.sh" >&2; exit 1; }
@@ -43,8 +51,8 @@ trap cleanup EXIT
     echo "ansible_connection=local"
     echo "ansible_python_interpreter=$venv/bin/python"
 } >"$work/hosts.ini"
-printf '[defaults]\nforks = %s\nlibrary = %s\nretry_files_enabled = False\nhost_key_checking = False\n' \
-    "$forks" "$library" >"$work/ansible.cfg"
+printf '[defaults]\nforks = %s\ncollections_path = %s\nretry_files_enabled = False\nhost_key_checking = False\n' \
+    "$forks" "$collections" >"$work/ansible.cfg"
 export ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_LOCAL_TEMP="$work/local" ANSIBLE_REMOTE_TMP="$work/remote" \
     ANSIBLE_NOCOLOR=1
 
@@ -69,7 +77,7 @@ reset_up="$(reset 0)"
 reset_slow="$(reset 2)"
 hyperfine --style basic --runs "$runs" --prepare "$reset_up" \
     --export-markdown "$out/up.md" --export-json "$out/up.json" \
-    -n "uri (endpoints up)" "$(play uri.yml)" -n "palin_http_ready (endpoints up)" "$(play palin.yml)" \
+    -n "uri (endpoints up)" "$(play uri.yml)" -n "palin.aws.http_ready (endpoints up)" "$(play palin.yml)" \
     -n "baseline: debug task only" "$(play noop.yml)"
 hyperfine --style basic --runs "$runs" --prepare "$reset_slow" \
     --export-markdown "$out/slow.md" --export-json "$out/slow.json" \
@@ -78,7 +86,7 @@ hyperfine --style basic --runs "$runs" --prepare "$reset_slow" \
 {
     echo "# palin_http_ready vs ansible.builtin.uri: $hosts hosts, connection local, forks $forks, $runs runs"
     echo
-    echo "Binary: $(stat -c %s "$library/palin_http_ready") bytes; $("$venv/bin/ansible" --version 2>/dev/null | sed -n 1p)"
+    echo "Binary: $(stat -c %s "$binary") bytes; $("$venv/bin/ansible" --version 2>/dev/null | sed -n 1p)"
     echo
     echo "## Endpoints already up"
     cat "$out/up.md"

@@ -163,8 +163,11 @@ palin.yml (every key optional)
     strict_permissions: true             false: skip regions/accounts not authorised
     cache: {ttl: 3600, dir: DIR, stale_on_error: false}
                                          on-disk cache of the fetched data (--refresh-cache)
-  An amazon.aws.aws_ec2 file (plugin: amazon.aws.aws_ec2) given as the config is read as
-  such; options palin does not support are refused by name.
+  An amazon.aws.aws_ec2 file (plugin: amazon.aws.aws_ec2, or palin.aws.aws_ec2) given as the
+  config is read as such; options palin does not support are refused by name. A palin.yml may
+  say plugin: palin.aws.palin. With a palin.aws.* plugin, the keys the collection's inventory
+  plugin reads itself (executable, cache, cache_plugin, cache_timeout, cache_connection,
+  cache_prefix: Ansible's inventory cache) are skipped.
 
 VARIABLES (the same whatever the source)
   every host: instance_id, instance_type, image_id, private_ip_address, public_ip_address,

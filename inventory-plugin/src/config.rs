@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 mod aws_ec2;
+mod plugin;
 
 /// Path of the config file (`palin.yml`); takes precedence over the files found by convention.
 pub const ENV_CONFIG: &str = "PALIN_CONFIG";
@@ -175,6 +176,9 @@ pub struct AwsSettings {
     /// false: a region or account that answers "not authorised" is skipped instead of failing the run.
     pub strict_permissions: bool,
     pub cache: Option<CacheSettings>,
+    /// Also give each instance its tag dict as `tags`, next to `ec2_tags`, as the
+    /// amazon.aws.aws_ec2 plugin does (an aws_ec2.yml; palin.yml gets `ec2_tags` only).
+    pub tags_alias: bool,
 }
 
 impl AwsSettings {
@@ -465,14 +469,18 @@ pub fn load(overrides: &Overrides, ctx: &Context<'_>) -> Result<Config> {
             let base = p
                 .parent()
                 .map_or_else(|| ctx.cwd.clone(), Path::to_path_buf);
-            let value: serde_yaml_ng::Value = if text.trim().is_empty() {
+            let mut value: serde_yaml_ng::Value = if text.trim().is_empty() {
                 serde_yaml_ng::Value::Null
             } else {
                 serde_yaml_ng::from_str(&text).map_err(yaml_error)?
             };
-            if value.get("plugin").is_some() {
-                // An amazon.aws.aws_ec2 inventory file, read as palin's configuration.
-                return aws_ec2::config(value, p.display().to_string(), overrides, ctx);
+            match plugin::kind(&value).map_err(|m| Error::config(p.display().to_string(), m))? {
+                plugin::Kind::Palin => {}
+                plugin::Kind::PalinPlugin => value = plugin::palin_settings(value),
+                // An aws_ec2 inventory file, read as palin's configuration.
+                kind @ plugin::Kind::AwsEc2 { .. } => {
+                    return aws_ec2::config(value, kind, p.display().to_string(), overrides, ctx);
+                }
             }
             let file: FileConfig = if value.is_null() {
                 FileConfig::default()
@@ -857,6 +865,7 @@ fn aws_settings(a: AwsSection, ctx: &Context<'_>) -> Result<AwsSettings, String>
         elasticache: services.iter().any(|s| s == "elasticache"),
         strict_permissions: a.strict_permissions.unwrap_or(true),
         cache,
+        tags_alias: false,
     })
 }
 
@@ -1200,6 +1209,65 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn the_collections_plugins_leave_their_own_keys_to_ansible() {
+        let aws = |y: &str| match load_with(Some(y), &[]).map(|c| c.source) {
+            Ok(Source::Aws(a)) => Ok(*a),
+            Ok(Source::Terraform) => panic!("an AWS source expected"),
+            Err(e) => Err(e.to_string()),
+        };
+        let ansible_keys = "executable: /opt/palin-inventory\ncache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 60\ncache_connection: /tmp/c\ncache_prefix: p_\n";
+        // palin.aws.aws_ec2: Ansible's cache, not palin's; the plugin's `tags` too.
+        let a = aws(&format!(
+            "plugin: palin.aws.aws_ec2\nregions: [eu-west-1]\n{ansible_keys}"
+        ))
+        .expect("loads");
+        assert_eq!((a.cache, a.tags_alias), (None, true));
+        // amazon.aws.aws_ec2 read through PALIN_CONFIG: its cache options are palin's cache.
+        let a = aws("plugin: amazon.aws.aws_ec2\ncache: true\ncache_timeout: 60\n").expect("loads");
+        assert_eq!(a.cache.map(|c| c.ttl.as_secs()), Some(60));
+        assert!(a.tags_alias);
+        for key in ["executable", "cache_prefix"] {
+            let err = aws(&format!("plugin: amazon.aws.aws_ec2\n{key}: x\n")).expect_err(key);
+            assert!(err.contains(&format!("option \"{key}\"")), "{err}");
+        }
+        // A typo is still named, whichever plugin the file is for.
+        let err = aws("plugin: palin.aws.aws_ec2\nregoins: [eu-west-1]\n").expect_err("typo");
+        assert!(err.contains("option \"regoins\""), "{err}");
+
+        // palin.aws.palin: the same palin.yml, whatever Ansible's keys say.
+        let plain =
+            load_with(Some("source: aws\naws: {regions: [eu-west-1]}\n"), &[]).expect("loads");
+        let with_plugin = load_with(
+            Some(&format!(
+                "plugin: palin.aws.palin\n{ansible_keys}source: aws\naws: {{regions: [eu-west-1]}}\n"
+            )),
+            &[],
+        )
+        .expect("loads");
+        assert_eq!(plain, with_plugin);
+        let Source::Aws(a) = &plain.source else {
+            panic!("aws")
+        };
+        assert!(!a.tags_alias, "palin.yml keeps ec2_tags only");
+        let err = load_with(Some("plugin: palin.aws.palin\nexecutible: /x\n"), &[])
+            .expect_err("typo")
+            .to_string();
+        assert!(err.contains("unknown field `executible`"), "{err}");
+        // Without the plugin line, Ansible's keys are not palin.yml settings.
+        let err = load_with(Some("cache: true\n"), &[])
+            .expect_err("not palin's")
+            .to_string();
+        assert!(err.contains("unknown field `cache`"), "{err}");
+        let err = load_with(Some("plugin: amazon.aws.aws_rds\n"), &[])
+            .expect_err("other plugin")
+            .to_string();
+        assert!(
+            err.contains("plugin: \"amazon.aws.aws_rds\" is not supported"),
+            "{err}"
+        );
     }
 
     #[test]

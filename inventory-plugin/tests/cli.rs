@@ -423,6 +423,50 @@ fn bad_config_and_usage_exit_2() {
 }
 
 #[test]
+fn files_of_the_collections_inventory_plugins_are_read_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixture("stack.tfstate"), dir.path().join("stack.tfstate")).expect("copy");
+    let settings = "terraform:\n  states: [{path: stack.tfstate}]\ntag_groups: [Role]\n";
+    std::fs::write(dir.path().join("plain.yml"), settings).expect("write");
+    // The keys palin.aws.palin reads itself (the binary, Ansible's cache) are not palin's.
+    std::fs::write(
+        dir.path().join("inv.palin.yml"),
+        format!(
+            "plugin: palin.aws.palin\nexecutable: /opt/palin-inventory\ncache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 60\ncache_connection: /tmp/x\ncache_prefix: p_\n{settings}"
+        ),
+    )
+    .expect("write");
+    let list = |file: &str| -> Value {
+        serde_json::from_str(&ok(bin(dir.path()).args(["--list", "--config", file]))).expect("json")
+    };
+    assert_eq!(list("inv.palin.yml"), list("plain.yml"));
+    assert!(list("inv.palin.yml")["tag_Role_web"]["hosts"].is_array());
+
+    let refused = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).expect("write");
+        fails(bin(dir.path()).args(["--list", "--config", name]), 2)
+    };
+    let msg = refused("typo.palin.yml", "plugin: palin.aws.palin\ncahce: true\n");
+    assert!(msg.contains("unknown field `cahce`"), "{msg}");
+    let msg = refused("other.yml", "plugin: community.general.other\n");
+    assert!(
+        msg.contains("plugin: \"community.general.other\" is not supported"),
+        "{msg}"
+    );
+    // An aws_ec2 file for palin.aws.aws_ec2 is checked the same way (before any AWS call).
+    let msg = refused(
+        "x.aws_ec2.yml",
+        "plugin: palin.aws.aws_ec2\ncache: true\nuse_ssm_inventory: true\n",
+    );
+    assert!(msg.contains("option \"use_ssm_inventory\""), "{msg}");
+    let msg = refused(
+        "y.aws_ec2.yml",
+        "plugin: amazon.aws.aws_ec2\nexecutable: /opt/palin-inventory\n",
+    );
+    assert!(msg.contains("option \"executable\""), "{msg}");
+}
+
+#[test]
 fn help_documents_every_setting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let help = ok(bin(dir.path()).arg("--help"));
@@ -472,6 +516,8 @@ fn help_documents_every_setting() {
         "stale_on_error",
         "--refresh-cache",
         "amazon.aws.aws_ec2",
+        "palin.aws.aws_ec2",
+        "palin.aws.palin",
         "--list",
         "--host",
         "--graph",

@@ -2,10 +2,12 @@
 
 One seeded moto_server and the same aws_ec2.yml, read by the real plugin
 (`ansible-inventory -i aws_ec2.yml --list`; the ansible 12.3.0 package ships amazon.aws 10.1.2)
-and by palin-inventory (`PALIN_CONFIG=aws_ec2.yml palin-inventory --list`): the same host names,
-groups and memberships, and host variables, except the differences in DELIBERATE, which are
-applied to the plugin's answer in one place (`as_palin_hostvars`, `palin_names`) and nowhere else.
-Any other difference fails with the list of (host, key, plugin value, palin value).
+and by palin-inventory (`PALIN_CONFIG=aws_ec2.yml palin-inventory --list`, and the collection's
+palin.aws.aws_ec2 plugin with the `plugin:` line changed): the same host names, groups and
+memberships, and host variables (the tag dict as `tags`, exactly as the plugin sets it), except
+the differences in DELIBERATE, which are applied to the plugin's answer in one place
+(`as_palin_hostvars`, `palin_names`) and nowhere else. Any other difference fails with the list of
+(host, key, plugin value, palin value).
 
 The configurations: MAIN (filters, include/exclude filters, hostnames, compose, keyed_groups with
 prefix, parent_group and default_value, groups), the same with `hostnames: [instance-id]` (IDS: one
@@ -28,11 +30,6 @@ import pytest
 # Every way palin-inventory's answer may differ from the plugin's for the same aws_ec2.yml, with
 # the reason. Anything else that differs is a bug (in palin, or in this list).
 DELIBERATE = {
-    "tags": (
-        "The plugin sets the tag dict as `tags`, a name Ansible reserves (it warns 'Found variable "
-        "using reserved name' on every run); palin sets it only as `ec2_tags`, the name amazon.aws "
-        "11.2 moved to. Expressions in compose/groups/keyed_groups may still use `tags`."
-    ),
     "name_collisions": (
         "When several instances get the same host name, the plugin keeps one host, overwrites its "
         "variables with each instance in turn (the highest instance id wins) and piles up their "
@@ -52,6 +49,7 @@ DELIBERATE = {
 # amazon.aws 10.1.2 has no `ec2_tags` (11.2 added it): `compose: {ec2_tags: tags}` gives the
 # reference plugin that variable, so expressions can use it as palin users write them. `tags`
 # (what aws_ec2.yml files written before amazon.aws 11.2 use) is kept in `tags.Role` and `web`.
+# palin sets both `tags` and `ec2_tags` for an aws_ec2.yml, as amazon.aws >= 11.2 does.
 MAIN = """\
 plugin: amazon.aws.aws_ec2
 regions: [eu-west-1, us-east-1]
@@ -228,10 +226,11 @@ def palin_names(instances: list[Instance], name: Callable[[dict], str | None]) -
 
 
 def as_palin_hostvars(v: dict) -> dict:
-    """The plugin's variables of one instance as palin must give them (DELIBERATE)."""
+    """The plugin's variables of one instance as palin must give them (DELIBERATE): `tags` as
+    the plugin has it, and `ec2_tags` (which amazon.aws 10.1.2 lacks unless `compose` sets it)
+    the same dict."""
     out = dict(v)
-    tags = out.pop("tags")  # DELIBERATE["tags"]
-    out.setdefault("ec2_tags", tags)
+    out.setdefault("ec2_tags", out["tags"])
     if "ansible_host" not in out:  # DELIBERATE["ansible_host"]
         out["ansible_host"] = out.get("public_ip_address") or out["private_ip_address"]
     if isinstance(out.get("monitoring"), dict) and "metric_category_ids" in out["monitoring"]:
@@ -362,16 +361,17 @@ def test_the_reference_is_what_the_comparison_assumes(plugin: Runs, moto) -> Non
     # DEFAULTS sees every non-terminated instance, named by DNS name.
     every = {iid for key, iid in by_key.items() if key != "eu-west-1/old-web"}
     assert {v["instance_id"] for v in plugin.inv["defaults"].hostvars.values()} == every
-    # amazon.aws 10.1.2 still sets `tags` and warns about it: the reason for DELIBERATE["tags"].
+    # amazon.aws 10.1.2 sets `tags`, and Ansible warns about the reserved name on every run.
     assert "reserved name 'tags'" in plugin.stderr["main"]
 
 
 def test_every_deliberate_difference_is_real(plugin: Runs, palin: Runs) -> None:
     """DELIBERATE lists only differences these runs show, so it cannot go stale."""
     ref, got = plugin.inv["main"], palin.inv["main"]
-    assert set(DELIBERATE) == {"tags", "name_collisions", "ansible_host", "monitoring.metric_category_ids"}
+    assert set(DELIBERATE) == {"name_collisions", "ansible_host", "monitoring.metric_category_ids"}
+    # No longer a difference: `tags` is the plugin's, `ec2_tags` the same dict.
     assert all("tags" in v for v in ref.hostvars.values())
-    assert not any("tags" in v for v in got.hostvars.values())
+    assert all(v["tags"] == v["ec2_tags"] and v["tags"] for v in got.hostvars.values())
     assert "worker-2" in ref.hosts and "worker-2" not in got.hosts
     assert not any("ansible_host" in v for v in plugin.inv["defaults"].hostvars.values())
     assert all("ansible_host" in v for v in palin.inv["defaults"].hostvars.values())
@@ -436,12 +436,17 @@ def test_strict_failures_fail_both(runner, moto, palin_bin) -> None:
     assert len(proc.stderr.splitlines()) == 1 and "pub" in proc.stderr and "public_ip_address" in proc.stderr, proc.stderr
 
 
-def test_ansible_reads_palin_to_the_same_inventory_without_warnings(palin: Runs, configs, runner, palin_bin) -> None:
-    """Through Ansible's script plugin: no warning (the plugin warns about `tags` on every run),
-    and Ansible sees what palin printed: its host variables with the variables of `all` merged in."""
+def notices(stderr: str) -> list[str]:
+    """Ansible's warning, error and deprecation lines."""
+    return [line for line in stderr.splitlines() if line.startswith(("[WARNING]", "[ERROR]", "[DEPRECATION WARNING]"))]
+
+
+def test_ansible_reads_palin_to_the_same_inventory_with_the_plugins_warning_only(palin: Runs, configs, runner, palin_bin) -> None:
+    """Through Ansible's script plugin: no warning but the one the plugin causes too (`tags` is a
+    reserved name), and Ansible sees what palin printed: its host variables with the variables of
+    `all` merged in."""
     doc, stderr = runner.palin_via_ansible(palin_bin, configs["main"])
-    for marker in ("[WARNING]", "[ERROR]", "[DEPRECATION WARNING]"):
-        assert marker not in stderr, f"{marker} on stderr:\n{stderr}"
+    assert notices(stderr) and all("reserved name 'tags'" in n for n in notices(stderr)), stderr
     seen = Inv.parse(doc)
     direct = palin.inv["main"]
     want = Inv(
@@ -450,6 +455,25 @@ def test_ansible_reads_palin_to_the_same_inventory_without_warnings(palin: Runs,
         hostvars={h: {**direct.all_vars, **v} for h, v in direct.hostvars.items()},
     )
     assert_same(want, seen, "palin --list vs what ansible-inventory makes of it", ("palin", "ansible"))
+
+
+def test_the_collections_plugin_is_a_one_line_migration(plugin: Runs, runner, moto, palin_bin, tmp_path) -> None:
+    """MAIN with `plugin: palin.aws.aws_ec2`, read by the palin.aws collection (the work tree) in
+    ansible-inventory: the plugin's inventory but for DELIBERATE, and only the plugin's warning."""
+    collections = tmp_path / "collections"
+    (collections / "ansible_collections" / "palin").mkdir(parents=True)
+    (collections / "ansible_collections" / "palin" / "aws").symlink_to(Path(__file__).resolve().parents[2])
+    config = runner.workdir / "main_palin.aws_ec2.yml"
+    text = MAIN.format(endpoint=moto.url)
+    assert text.startswith("plugin: amazon.aws.aws_ec2\n")
+    config.write_text(text.replace("plugin: amazon.aws.aws_ec2\n", "plugin: palin.aws.aws_ec2\n", 1))
+    proc = runner.run(
+        [runner.venv_bin / "ansible-inventory", "-i", config, "--list"],
+        env={"ANSIBLE_COLLECTIONS_PATH": collections, "PALIN_INVENTORY_EXECUTABLE": palin_bin},
+    )
+    want = expected_palin(instances_of(plugin.inv["ids"]), main_name, plugin.inv["ids"].children)
+    assert_same(want, Inv.parse(json.loads(proc.stdout)), "palin.aws.aws_ec2")
+    assert notices(proc.stderr) and all("reserved name 'tags'" in n for n in notices(proc.stderr)), proc.stderr
 
 
 def test_host_gives_the_hostvars_of_list(palin: Runs, configs, runner, palin_bin) -> None:

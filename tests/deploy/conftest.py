@@ -25,6 +25,22 @@ REPO = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("PALIN_VENV", REPO / ".venv"))
 
 
+@pytest.fixture(scope="session")
+def palin_collections(tmp_path_factory) -> Path:
+    """A collections path holding the installed palin.aws, whose roles, modules and playbooks the
+    deploy tests run (PALIN_COLLECTIONS_PATH, or this checkout built and installed): what users
+    install, not the work tree (tests/support/collection.py)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "support"))
+    from collection import collections_path
+
+    try:
+        return collections_path(tmp_path_factory.mktemp("collection"), VENV)
+    except (FileNotFoundError, RuntimeError) as e:
+        pytest.fail(str(e))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

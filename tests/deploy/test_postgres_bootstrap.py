@@ -41,7 +41,7 @@ def _tok() -> str:
 
 
 @pytest.fixture(scope="module")
-def db(postgres, tmp_path_factory):
+def db(postgres, palin_collections, tmp_path_factory):
     """An RDS-like admin role, the role's variables, and a function that runs db.yml."""
     work = tmp_path_factory.mktemp("pgboot")
     admin, admin_pw = "palin_admin_t", _tok()
@@ -70,10 +70,11 @@ def db(postgres, tmp_path_factory):
     def run(*extra: str) -> subprocess.CompletedProcess:
         env = {k: val for k, val in os.environ.items() if not k.startswith(("ANSIBLE_", "PG"))}
         env.update(ANSIBLE_CONFIG=str(PLAYBOOKS / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_COLLECTIONS_PATH=str(palin_collections),
                    PATH=f"{VENV / 'bin'}:{env.get('PATH', '')}")
         return subprocess.run(
             [str(VENV / "bin" / "ansible-playbook"), "-i", str(work / "hosts.ini"), "-v",
-             "-e", f"@{work / 'vars.json'}", *extra, str(PLAYBOOKS / "db.yml")],
+             "-e", f"@{work / 'vars.json'}", *extra, "palin.aws.db"],
             cwd=PLAYBOOKS, env=env, capture_output=True, text=True, timeout=600,
         )
 

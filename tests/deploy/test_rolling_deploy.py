@@ -45,6 +45,7 @@ from conftest import REPO, VENV, free_port, stop_process, wait_for
 
 sys.path.insert(0, str(REPO / "tests" / "support"))
 from docker_engine import DockerAPI, engine_or_fail  # noqa: E402
+from playbook_output import recap  # noqa: E402
 
 PLAYBOOKS = REPO / "playbooks"
 HOSTS = 3
@@ -75,8 +76,9 @@ class Stack:
     report: dict = field(default_factory=dict)
 
     def run(self, playbook: str, *extra: str, check: bool = True, timeout: int = 900):
+        # the installed collection's playbook (palin.aws.site for site.yml), as users run it
         cmd = [str(VENV / "bin" / "ansible-playbook"), "-i", str(self.inventory),
-               str(PLAYBOOKS / playbook), *extra]
+               f"palin.aws.{Path(playbook).stem}", *extra]
         started = time.monotonic()
         proc = subprocess.run(cmd, cwd=PLAYBOOKS, env=self.env, capture_output=True, text=True,
                               timeout=timeout)
@@ -99,16 +101,6 @@ def http_get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
         return resp.status, resp.read().decode(errors="replace")
     finally:
         conn.close()
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    """PLAY RECAP lines: host -> {ok, changed, unreachable, failed, ...}."""
-    out = {}
-    for line in stdout.split("PLAY RECAP", 1)[-1].splitlines():
-        m = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if m:
-            out[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +161,7 @@ def changed_hosts(stdout: str, task: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def stack(postgres, redis_server, app_context, docker, moto, tmp_path_factory):
+def stack(postgres, redis_server, app_context, docker, moto, palin_collections, tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
     prefix = f"palin-e2e{os.getpid()}"
     state = e2e_state.state(pg_port=postgres.port, pg_user=postgres.superuser,
@@ -195,6 +187,7 @@ def stack(postgres, redis_server, app_context, docker, moto, tmp_path_factory):
         "PALIN_INVENTORY_BIN": str(_palin_bin()),
         "PALIN_CONFIG": str(work / "palin.yml"),
         "ANSIBLE_CONFIG": str(PLAYBOOKS / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(palin_collections),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_LOCAL_TEMP": str(work / "ansible-local"),
@@ -228,6 +221,9 @@ def stack(postgres, redis_server, app_context, docker, moto, tmp_path_factory):
         "palindrome_app_redis_password": redis_server.password,
         "palindrome_app_network_mode": "host",
         "palindrome_app_build_context": str(app_context),
+        # the app's schema: the collection's playbooks do not carry the app (the role's default,
+        # <playbook_dir>/../app/migrations, is this repository's layout)
+        "postgres_bootstrap_migrations_dir": str(REPO / "app" / "migrations"),
         # images named after the run, so the clean-up finds them
         "palindrome_app_image_name": f"{prefix}-app",
         "palindrome_app_drain_seconds": DRAIN_SECONDS,

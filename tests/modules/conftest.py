@@ -1,17 +1,17 @@
-"""Fixtures for the native-module tests: palin_docker_deploy and palin_http_ready run by the real
-ansible-core of .venv, from the library that modules/build.sh fills (env PALIN_MODULE_LIBRARY,
-default playbooks/library), against the real Docker Engine (unix socket; nothing is pulled: the
-test image is built by the module itself from palin-testapp, a static musl app; env PALIN_TESTAPP,
-default target/x86_64-unknown-linux-musl/modules/palin-testapp).
+"""Fixtures for the native-module tests: palin.aws.docker_deploy and palin.aws.http_ready run by the
+real ansible-core of .venv from the installed palin.aws collection (env PALIN_COLLECTIONS_PATH, the
+directory holding ansible_collections/palin/aws, as scripts/test.sh installs the built tarball; else
+the checkout is built and installed, see tests/support/collection.py), against the real Docker
+Engine (unix socket; nothing is pulled: the test image is built by the module itself from
+palin-testapp, a static musl app; env PALIN_TESTAPP, default
+target/x86_64-unknown-linux-musl/modules/palin-testapp).
 
 Everything a run creates on the Engine is named palin-a<pid>-... and removed at session end."""
 
 from __future__ import annotations
 
-import http.client
 import http.server
 import os
-import socket
 import socketserver
 import subprocess
 import sys
@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from collection import collections_path  # noqa: E402
 from docker_engine import DockerAPI, engine_or_fail  # noqa: E402
+from testapp import free_port, http_get, palin_testapp  # noqa: E402,F401 (the tests import free_port, http_get from here)
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = ("palin_docker_deploy", "palin_http_ready")
+MODULES = ("docker_deploy", "http_ready")
 
 
 def _venv() -> Path:
@@ -32,23 +34,23 @@ def _venv() -> Path:
 
 
 @pytest.fixture(scope="session")
-def library() -> Path:
-    path = Path(os.environ.get("PALIN_MODULE_LIBRARY") or REPO / "playbooks" / "library").resolve()
-    for m in MODULES:
-        for f in (path / m, path / f"{m}.yml"):
-            if not f.is_file():
-                pytest.fail(f"{f} is missing: run `bash modules/build.sh` (scripts/setup.sh and scripts/test.sh do)")
-    return path
+def collections(tmp_path_factory) -> Path:
+    """The collections path (holding ansible_collections/palin/aws) the tests run against."""
+    try:
+        return collections_path(tmp_path_factory.mktemp("collection"), _venv())
+    except (FileNotFoundError, RuntimeError) as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture(scope="session")
+def collection(collections: Path) -> Path:
+    """ansible_collections/palin/aws: the installed collection's root."""
+    return collections / "ansible_collections" / "palin" / "aws"
 
 
 @pytest.fixture(scope="session")
 def testapp() -> Path:
-    raw = os.environ.get("PALIN_TESTAPP")
-    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
-    path = Path(raw) if raw else target / "x86_64-unknown-linux-musl" / "modules" / "palin-testapp"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: run `bash modules/build.sh` (it builds palin-testapp too)")
-    return path.resolve()
+    return palin_testapp().resolve()
 
 
 @pytest.fixture(scope="session")
@@ -81,29 +83,14 @@ def build_context(tmp_path_factory, testapp: Path) -> Path:
     return ctx
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(port: int, path: str = "/") -> tuple[int, str]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode()
-    finally:
-        conn.close()
-
-
 class Ansible:
     """Runs ansible CLIs from .venv in a hermetic environment rooted in tmp_path: an empty
-    ansible.cfg, HOME and ANSIBLE_HOME inside tmp_path, no inherited ANSIBLE_* variables, and an
-    inventory whose only host runs `connection: local` with a Python interpreter that does not
-    exist (so only native modules can run)."""
+    ansible.cfg, HOME and ANSIBLE_HOME inside tmp_path, no inherited ANSIBLE_* variables, the
+    installed palin.aws first on the collections path, and an inventory whose only host runs
+    `connection: local` with a Python interpreter that does not exist (so only native modules can
+    run)."""
 
-    def __init__(self, tmp_path: Path, library: Path):
+    def __init__(self, tmp_path: Path, collections: Path):
         self.tmp = tmp_path
         self.bin = _venv() / "bin"
         for tool in ("ansible", "ansible-playbook", "ansible-doc"):
@@ -112,9 +99,7 @@ class Ansible:
         (tmp_path / "home").mkdir(exist_ok=True)
         cfg = tmp_path / "ansible.cfg"
         cfg.write_text("[defaults]\n")
-        # library/ next to the playbooks, as in a real project.
-        (tmp_path / "library").symlink_to(library, target_is_directory=True)
-        self.library = library
+        self.collections = collections
         self.inventory = tmp_path / "hosts.ini"
         self.inventory.write_text(
             "[targets]\nlocalhost ansible_connection=local ansible_python_interpreter=/nonexistent/python\n"
@@ -125,6 +110,7 @@ class Ansible:
             LC_ALL="C.UTF-8",
             PATH=f"{self.bin}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
             ANSIBLE_CONFIG=str(cfg),
+            ANSIBLE_COLLECTIONS_PATH=str(collections),
             ANSIBLE_HOME=str(tmp_path / "ansible-home"),
             ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
             ANSIBLE_REMOTE_TMP=str(tmp_path / "ansible-remote"),
@@ -148,8 +134,8 @@ class Ansible:
 
 
 @pytest.fixture
-def ansible(tmp_path: Path, library: Path) -> Ansible:
-    return Ansible(tmp_path, library)
+def ansible(tmp_path: Path, collections: Path) -> Ansible:
+    return Ansible(tmp_path, collections)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -175,7 +161,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def http_server():
-    """A loopback HTTP server for palin_http_ready; yields its port."""
+    """A loopback HTTP server for palin.aws.http_ready; yields its port."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -1,7 +1,7 @@
-"""palin_docker_deploy and palin_http_ready through real Ansible: ansible-playbook with
-`connection: local` and `ansible_python_interpreter` pointing nowhere (so no Python module could
-run), --check and --diff, ad-hoc string options, failures and rollback as Ansible reports them,
-no_log masking, and ansible-doc rendering the generated sidecar docs."""
+"""palin.aws.docker_deploy and palin.aws.http_ready from the installed collection through real
+Ansible: ansible-playbook with `connection: local` and `ansible_python_interpreter` pointing nowhere
+(so no Python module could run), --check and --diff, ad-hoc string options, failures and rollback as
+Ansible reports them, no_log masking, and ansible-doc rendering the generated docs stubs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from conftest import free_port, http_get
+from conftest import REPO, free_port, http_get
 
 SECRET = "PALIN-SECRET-9f3c"
 
@@ -27,7 +27,7 @@ def deploy_play(prefix: str, ctx, port: int, version: str, health: str = "ok", e
   gather_facts: false
   tasks:
     - name: Deploy the app (built on the host)
-      palin_docker_deploy:
+      palin.aws.docker_deploy:
         name: {name}
         image: "{prefix}-app:{version}"
         build:
@@ -54,8 +54,8 @@ def deploy_play(prefix: str, ctx, port: int, version: str, health: str = "ok", e
           timeout: 5
 {extra}      register: deployed
 
-    - name: Wait for the app with palin_http_ready
-      palin_http_ready:
+    - name: Wait for the app with palin.aws.http_ready
+      palin.aws.http_ready:
         url: "http://127.0.0.1:{port}/"
         body_contains: "{version}"
         timeout: 10
@@ -132,7 +132,7 @@ def test_playbook_deploys_is_idempotent_checks_diffs_replaces_and_rolls_back(ans
 - hosts: targets
   gather_facts: false
   tasks:
-    - palin_docker_deploy: {{name: "{name}", state: absent, stop_timeout: 1}}
+    - palin.aws.docker_deploy: {{name: "{name}", state: absent, stop_timeout: 1}}
 """
     assert recap(ansible.playbook(absent).stdout)["changed"] == 1
     assert docker.container(name) is None
@@ -146,7 +146,7 @@ def test_no_log_and_secret_options_are_masked(ansible, docker, prefix, build_con
 - hosts: targets
   gather_facts: false
   tasks:
-    - palin_docker_deploy:
+    - palin.aws.docker_deploy:
         name: {name}
         image: "{prefix}-app:s1"
         build: {{path: "{build_context}", args: {{VERSION: s1}}}}
@@ -164,7 +164,7 @@ def test_no_log_and_secret_options_are_masked(ansible, docker, prefix, build_con
     assert http_get(port) == (200, "palin-testapp s1")
     # An unknown option fails with Ansible's usual wording.
     bad = ansible.playbook(
-        f"- hosts: targets\n  gather_facts: false\n  tasks:\n    - palin_docker_deploy: {{name: {name}, imgae: x}}\n", check=False
+        f"- hosts: targets\n  gather_facts: false\n  tasks:\n    - palin.aws.docker_deploy: {{name: {name}, imgae: x}}\n", check=False
     )
     assert bad.returncode == 2
     assert "Unsupported parameters for (palin_docker_deploy) module: imgae" in bad.stdout
@@ -172,26 +172,26 @@ def test_no_log_and_secret_options_are_masked(ansible, docker, prefix, build_con
 
 def test_http_ready_adhoc_strings_and_failures(ansible, http_server):
     base = f"http://127.0.0.1:{http_server}"
-    ok = ansible.run("ansible", "-i", ansible.inventory, "targets", "-M", ansible.library, "-m", "palin_http_ready",
+    ok = ansible.run("ansible", "-i", ansible.inventory, "targets", "-m", "palin.aws.http_ready",
                      "-a", f"url={base}/ready status=200,204 timeout=5 body_contains=READY")
     assert "localhost | SUCCESS" in ok.stdout, ok.stdout
     result = json.loads(ok.stdout.split("=>", 1)[1])
     assert result["status"] == 200 and result["ready"] is True and result["changed"] is False
     # /slow answers 503 three times first: one module call waits it out.
-    slow = ansible.run("ansible", "-i", ansible.inventory, "targets", "-M", ansible.library, "-m", "palin_http_ready",
+    slow = ansible.run("ansible", "-i", ansible.inventory, "targets", "-m", "palin.aws.http_ready",
                        "-a", f"url={base}/slow timeout=10 interval=0.05")
     result = json.loads(slow.stdout.split("=>", 1)[1])
     assert result["attempts"] == 4, result
     # Never ready: FAILED with the reason.
     port = free_port()
-    bad = ansible.run("ansible", "-i", ansible.inventory, "targets", "-M", ansible.library, "-m", "palin_http_ready",
+    bad = ansible.run("ansible", "-i", ansible.inventory, "targets", "-m", "palin.aws.http_ready",
                       "-a", f"url=http://127.0.0.1:{port}/ timeout=1 interval=0.1", check=False)
     assert bad.returncode != 0
     assert "localhost | FAILED" in bad.stdout, bad.stdout
     assert f"http://127.0.0.1:{port}/ not ready after" in bad.stdout
     assert "refused" in bad.stdout.lower()
     # Bad option values are reported, not guessed.
-    typo = ansible.run("ansible", "-i", ansible.inventory, "targets", "-M", ansible.library, "-m", "palin_http_ready",
+    typo = ansible.run("ansible", "-i", ansible.inventory, "targets", "-m", "palin.aws.http_ready",
                        "-a", f"url={base}/ready timeout=soon", check=False)
     assert "argument 'timeout' is of type float" in typo.stdout, typo.stdout
 
@@ -201,7 +201,7 @@ def test_http_ready_in_check_mode_and_playbook(ansible, http_server):
 - hosts: targets
   gather_facts: false
   tasks:
-    - palin_http_ready:
+    - palin.aws.http_ready:
         url: "http://127.0.0.1:{http_server}/ready"
         headers: {{X-Probe: ansible}}
         success_threshold: 2
@@ -212,47 +212,52 @@ def test_http_ready_in_check_mode_and_playbook(ansible, http_server):
     assert recap(out.stdout)["failed"] == 0
 
 
-@pytest.mark.parametrize("module", ["palin_docker_deploy", "palin_http_ready"])
-def test_ansible_doc_renders_the_generated_docs(ansible, module):
-    out = ansible.run("ansible-doc", "-M", ansible.library, module)
+@pytest.mark.parametrize("module", ["docker_deploy", "http_ready"])
+def test_ansible_doc_renders_the_generated_docs(ansible, collection, module):
+    fqcn = f"palin.aws.{module}"
+    out = ansible.run("ansible-doc", fqcn)
     text = out.stdout
-    assert f"> MODULE {module}" in text or module in text.splitlines()[0], text[:300]
+    assert f"> MODULE {fqcn}" in text.splitlines()[0], text[:300]
     assert "OPTIONS" in text and "EXAMPLES" in text and "RETURN VALUES" in text
-    if module == "palin_docker_deploy":
+    assert "This module has a corresponding action plugin" in text
+    if module == "docker_deploy":
         for word in ("readiness", "rollback", "secret_env", "gate", "published_ports", "docker_host"):
             assert word in text
         assert "Deploys one container through the Docker Engine API" in text
         assert "rolled_back" in text and "check_mode" in text
     else:
         assert "body_contains" in text and "timeout" in text
-    assert "[ERROR]" not in out.stderr
-    snippet = ansible.run("ansible-doc", "-M", ansible.library, "-s", module)
+    assert f"{fqcn}:" in text, "EXAMPLES use the FQCN"
+    assert "[ERROR]" not in out.stderr and "[WARNING]" not in out.stderr, out.stderr
+    snippet = ansible.run("ansible-doc", "-s", fqcn)
     assert f"{module}:" in snippet.stdout
-    # The sidecar is exactly what the binary generates.
-    binary = ansible.library / module
-    import subprocess
+    # -l lists the two modules, not the per-architecture binaries, and warns about nothing
+    listed = ansible.run("ansible-doc", "-l", "palin.aws", "-t", "module")
+    assert sorted(line.split()[0] for line in listed.stdout.splitlines() if line.strip()) == [
+        "palin.aws.docker_deploy", "palin.aws.http_ready"], listed.stdout
+    assert listed.stderr == "", listed.stderr
+    # the installed stub is the one in the checkout (test_module_docs.py checks that against the binaries)
+    assert (collection / "plugins" / "modules" / f"{module}.py").read_text() == (REPO / "plugins" / "modules" / f"{module}.py").read_text()
 
-    generated = subprocess.run([binary, "--doc"], capture_output=True, text=True, check=True).stdout
-    assert (ansible.library / f"{module}.yml").read_text() == generated
 
-
-@pytest.mark.parametrize("module", ["palin_docker_deploy", "palin_http_ready"])
-def test_aarch64_builds_run_under_qemu(library, module, tmp_path):
-    """The aarch64 binaries modules/build.sh installs as <module>_aarch64 are real, working modules."""
+@pytest.mark.parametrize("module", ["docker_deploy", "http_ready"])
+def test_aarch64_builds_run_under_qemu(collection, module, tmp_path):
+    """The aarch64 binaries the collection ships (__<module>_aarch64) are real, working modules."""
     import shutil
     import subprocess
 
-    binary = library / f"{module}_aarch64"
+    binary = collection / "plugins" / "modules" / f"__{module}_aarch64"
     qemu = shutil.which("qemu-aarch64")
     if not binary.is_file() or not qemu:
         pytest.skip("no aarch64 build or no qemu-aarch64 (scripts/setup.sh adds both when it can)")
     assert binary.read_bytes()[18] == 0xB7, "ELF e_machine is AArch64"
+    x86 = subprocess.run([collection / "plugins" / "modules" / f"__{module}_x86_64", "--doc"], capture_output=True, text=True, check=True).stdout
     doc = subprocess.run([qemu, binary, "--doc"], capture_output=True, text=True, check=True).stdout
-    assert doc == (library / f"{module}.yml").read_text(), "same spec as the x86_64 build"
+    assert doc == x86, "same spec as the x86_64 build"
     args = tmp_path / "args"
     args.write_text(json.dumps({"name": "x", "image": "y", "docker_host": "unix:///nonexistent/palin.sock"}
-                               if module == "palin_docker_deploy" else {"url": "http://127.0.0.1:1/", "timeout": 0.2}))
+                               if module == "docker_deploy" else {"url": "http://127.0.0.1:1/", "timeout": 0.2}))
     out = subprocess.run([qemu, binary, args], capture_output=True, text=True).stdout
     result = json.loads(out)
     assert result["failed"] is True
-    assert ("cannot reach the Docker daemon" if module == "palin_docker_deploy" else "not ready after") in result["msg"]
+    assert ("cannot reach the Docker daemon" if module == "docker_deploy" else "not ready after") in result["msg"]

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -85,3 +88,15 @@ def engine_or_fail(path: str = DOCKER_SOCK) -> DockerAPI:
     if status != 200:
         pytest.fail(f"the Docker Engine at {path} answered /_ping with {status}")
     return api
+
+
+@contextmanager
+def engine_and_prefix(stem: str) -> Iterator[tuple[DockerAPI, str]]:
+    """The Engine (see engine_or_fail) and a name prefix for this run's containers and images,
+    `<stem><pid>`; on exit every container and image named after the prefix is removed."""
+    api = engine_or_fail()
+    prefix = f"{stem}{os.getpid()}"
+    try:
+        yield api, prefix
+    finally:
+        api.cleanup(prefix)

@@ -1,11 +1,15 @@
 //! An `amazon.aws.aws_ec2` inventory file read as palin's configuration, so an existing
-//! `aws_ec2.yml` works unchanged through `PALIN_CONFIG`. Every option is either translated to its
-//! palin equivalent or refused by name: nothing is silently ignored.
+//! `aws_ec2.yml` works unchanged through `PALIN_CONFIG`, or through the collection's
+//! `palin.aws.aws_ec2` inventory plugin. Every option is either translated to its palin equivalent
+//! or refused by name: nothing is silently ignored, but for the keys the `palin.aws.aws_ec2`
+//! plugin reads itself (`super::plugin::ANSIBLE_KEYS`). The hosts get the plugin's variables, the
+//! tag dict as both `tags` and `ec2_tags`.
 
 use std::collections::BTreeSet;
 
 use serde_yaml_ng::{Mapping, Value};
 
+use super::plugin::Kind;
 use super::{
     AwsSettings, BastionRule, CacheSettings, Config, Connection, Context, ENV_REVEAL, HostAttr,
     KeyedGroup, Overrides, Source, TagGroups, absolute, constructed, default_cache_dir, filter_set,
@@ -41,25 +45,20 @@ const SUPPORTED: [&str; 24] = [
     "cache_plugin",
 ];
 
+/// Read an aws_ec2 file; `kind` is what its `plugin:` names (`super::plugin::kind`).
 pub(super) fn config(
     value: Value,
+    kind: Kind,
     origin: String,
     overrides: &Overrides,
     ctx: &Context<'_>,
 ) -> Result<Config> {
     let bad = |m: String| Error::config(origin.clone(), m);
-    let Value::Mapping(map) = value else {
+    let Value::Mapping(mut map) = value else {
         return Err(bad("expected a mapping of aws_ec2 options".into()));
     };
-    let plugin = map
-        .get("plugin")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !matches!(plugin, "amazon.aws.aws_ec2" | "aws_ec2") {
-        return Err(bad(format!(
-            "plugin: {plugin:?} is not supported (palin-inventory reads amazon.aws.aws_ec2 files and its own palin.yml)"
-        )));
-    }
+    // The plugin's own keys (which binary, Ansible's cache) are none of the binary's business.
+    map.retain(|k, _| k.as_str().is_none_or(|k| !kind.is_ansible_key(k)));
     for key in map.keys() {
         let name = key.as_str().unwrap_or("?");
         if !SUPPORTED.contains(&name) {
@@ -239,7 +238,9 @@ pub(super) fn config(
         rds: false,
         elasticache: false,
         strict_permissions: bool_opt("strict_permissions", true)?,
+        // With `palin.aws.aws_ec2` the cache keys are Ansible's (removed above): no palin cache.
         cache,
+        tags_alias: true,
     };
     Ok(Config {
         origin,

@@ -101,7 +101,7 @@ pub fn documentation(spec: &ModuleSpec) -> Value {
     if !spec.notes.is_empty() {
         m.insert("notes".into(), json!(spec.notes));
     }
-    m.insert("author".into(), json!(["palin contributors"]));
+    m.insert("author".into(), json!(["palin contributors (@palin-dev)"]));
     Value::Object(m)
 }
 

@@ -89,7 +89,7 @@ pub fn stable_hash(text: &str) -> u64 {
 /// The cache file of these settings: a stable hash of everything that shapes the fetch.
 pub fn path(dir: &Path, settings: &AwsSettings) -> PathBuf {
     let key = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}{}{}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}{}{}|{}|{}",
         settings.regions,
         settings.region,
         settings.assume_roles,
@@ -101,6 +101,8 @@ pub fn path(dir: &Path, settings: &AwsSettings) -> PathBuf {
         settings.rds,
         settings.elasticache,
         settings.strict_permissions,
+        // The cached model's instance variables hold the tag dict under these names.
+        settings.tags_alias,
     );
     dir.join(format!(
         "palin-inventory-aws-{:016x}.json",

@@ -18,10 +18,11 @@
 //! their API strings (unknown ones too); timestamps are UTC `2024-05-01T12:00:00+00:00`, with
 //! `.ffffff` microseconds only when they are not zero.
 //!
-//! Deliberate differences: there is no `tags` (Ansible reserves the name and warns on every run);
-//! the tag dict is `ec2_tags`, the name amazon.aws 11.2 introduced for it. The one field
-//! aws-sdk-ec2 1.274 does not model, `monitoring.metric_category_ids`, is missing where botocore
-//! shows it (if AWS returns it).
+//! The tag dict is `ec2_tags` (the name amazon.aws 11.2 introduced for it) and, with
+//! [`TagVars::Both`] (an aws_ec2.yml: the plugin sets `tags`, amazon.aws ≥ 11.2 sets both), also
+//! `tags`; palin's own configuration gets `ec2_tags` only, since Ansible reserves `tags` and warns
+//! on every run. The one field aws-sdk-ec2 1.274 does not model, `monitoring.metric_category_ids`,
+//! is missing where botocore shows it (if AWS returns it).
 //!
 //! tests/aws/test_compat.py checks all of this against the real plugin, on moto and on a stand-in
 //! endpoint that returns every member of botocore's Instance shape.
@@ -37,15 +38,26 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// The hostvars the amazon.aws.aws_ec2 plugin emits for `instance` of `reservation`, except that
-/// the tags are only in `ec2_tags` (see the module documentation).
+/// The variables that hold an instance's tag dict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagVars {
+    /// `ec2_tags` only (palin's own configuration).
+    Ec2Tags,
+    /// `ec2_tags` and `tags`, as the amazon.aws.aws_ec2 plugin sets them (an aws_ec2.yml).
+    Both,
+}
+
+/// The hostvars the amazon.aws.aws_ec2 plugin emits for `instance` of `reservation`, with the tag
+/// dict under the names `tags` asks for (see the module documentation).
 pub fn instance_hostvars(
     reservation: &ec2::Reservation,
     instance: &ec2::Instance,
+    tags: TagVars,
 ) -> Map<String, Value> {
     match serde_json::to_value(InstanceVars {
         reservation,
         instance,
+        tags,
     }) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -54,28 +66,32 @@ pub fn instance_hostvars(
 
 /// The same as [`instance_hostvars`], as compact JSON text (keys in byte order, like
 /// `serde_json::Map` writes them), written straight from the SDK types.
-pub fn instance_json(reservation: &ec2::Reservation, instance: &ec2::Instance) -> Box<RawValue> {
+pub fn instance_json(
+    reservation: &ec2::Reservation,
+    instance: &ec2::Instance,
+    tags: TagVars,
+) -> Box<RawValue> {
     serde_json::value::to_raw_value(&InstanceVars {
         reservation,
         instance,
+        tags,
     })
     .expect("string keys only")
 }
 
-/// An instance's hostvars: its fields, the reservation's, `ec2_tags` and `placement.region`.
+/// An instance's hostvars: its fields, the reservation's, the tag dict and `placement.region`.
 struct InstanceVars<'a> {
     reservation: &'a ec2::Reservation,
     instance: &'a ec2::Instance,
+    tags: TagVars,
 }
 
 impl Serialize for InstanceVars<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (r, i) = (self.reservation, self.instance);
+        let tags = i.tags.as_deref().unwrap_or_default();
         // In key order, as `serialize_struct` requires.
-        let mut extras = vec![(
-            "ec2_tags",
-            Extra::Tags(i.tags.as_deref().unwrap_or_default()),
-        )];
+        let mut extras = vec![("ec2_tags", Extra::Tags(tags))];
         if let Some(owner) = &r.owner_id {
             extras.push(("owner_id", Extra::Str(owner)));
         }
@@ -88,6 +104,9 @@ impl Serialize for InstanceVars<'_> {
         ));
         if let Some(id) = &r.reservation_id {
             extras.push(("reservation_id", Extra::Str(id)));
+        }
+        if self.tags == TagVars::Both {
+            extras.push(("tags", Extra::Tags(tags)));
         }
         let mut map = s.serialize_map(None)?;
         serialize_fields(i, &mut map, &extras)?;
@@ -411,7 +430,7 @@ api_strings!(
 );
 
 structs! {
-    // `Tags` is left out: it becomes `ec2_tags` (see `InstanceVars`).
+    // `Tags` is left out: it becomes `ec2_tags` (and `tags`, see `InstanceVars`).
     Instance {
         "AmiLaunchIndex" => ami_launch_index,
         "Architecture" => architecture,
@@ -814,7 +833,7 @@ mod tests {
             .tags(ec2::Tag::builder().key("Role").value("web").build())
             .build();
 
-        let vars = instance_hostvars(&reservation(), &instance);
+        let vars = instance_hostvars(&reservation(), &instance, TagVars::Ec2Tags);
         assert_eq!(
             Value::Object(vars),
             json!({
@@ -906,7 +925,7 @@ mod tests {
             .requester_id("940372691376")
             .reservation_id("r-1")
             .build();
-        let vars = instance_hostvars(&reservation, &instance);
+        let vars = instance_hostvars(&reservation, &instance, TagVars::Ec2Tags);
         assert_eq!(
             Value::Object(vars),
             json!({
@@ -929,9 +948,45 @@ mod tests {
             .tags(tag("Name", "b"))
             .tags(ec2::Tag::builder().key("Empty").build())
             .build();
-        let vars = instance_hostvars(&reservation(), &instance);
+        let vars = instance_hostvars(&reservation(), &instance, TagVars::Ec2Tags);
         assert_eq!(vars["ec2_tags"], json!({"Name": "b", "Empty": ""}));
         assert!(!vars.contains_key("tags"));
         assert!(!vars.contains_key("placement"));
+    }
+
+    #[test]
+    fn the_plugins_tags_are_the_same_dict_in_key_order() {
+        let tag = |k: &str, v: &str| ec2::Tag::builder().key(k).value(v).build();
+        let instance = ec2::Instance::builder()
+            .instance_id("i-1")
+            .tags(tag("Role", "web"))
+            .tags(tag("Name", "a"))
+            .tags(tag("Name", "b"))
+            // Fields whose keys sort after `tags` must stay in order around it.
+            .virtualization_type(ec2::VirtualizationType::Hvm)
+            .vpc_id("vpc-1")
+            .build();
+        let both = instance_hostvars(&reservation(), &instance, TagVars::Both);
+        assert_eq!(both["tags"], json!({"Name": "b", "Role": "web"}));
+        assert_eq!(both["tags"], both["ec2_tags"]);
+        let only = instance_hostvars(&reservation(), &instance, TagVars::Ec2Tags);
+        let mut without: Map<String, Value> = both.clone();
+        without.remove("tags");
+        assert_eq!(without, only, "`tags` is the only difference");
+        // The raw text keeps keys in byte order, as the inventory's merge of raw variables needs.
+        let raw = instance_json(&reservation(), &instance, TagVars::Both);
+        let mut keys: Vec<String> = serde_json::from_str::<Map<String, Value>>(raw.get())
+            .expect("an object")
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort_unstable();
+        let text = raw.get();
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).expect("key in text"))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(keys.contains(&"tags".to_owned()) && keys.contains(&"vpc_id".to_owned()));
     }
 }

@@ -372,6 +372,11 @@ async fn ec2(
         )
         .await?;
     }
+    let tags = if settings.tags_alias {
+        super::ec2_vars::TagVars::Both
+    } else {
+        super::ec2_vars::TagVars::Ec2Tags
+    };
     let mut seen = std::collections::HashSet::new();
     let mut model = Model::default();
     for set in &includes {
@@ -386,6 +391,7 @@ async fn ec2(
                 i,
                 region,
                 map::origin(owner, region),
+                tags,
             ));
         })
         .await?;

@@ -25,12 +25,13 @@ pub fn origin(account: &str, region: &str) -> Origin {
     }
 }
 
-/// One EC2 instance of a reservation.
+/// One EC2 instance of a reservation, its API variables with the tag dict under `tags`' names.
 pub fn instance(
     reservation: &aws_sdk_ec2::types::Reservation,
     i: &aws_sdk_ec2::types::Instance,
     region: &str,
     origin: Origin,
+    tags: ec2_vars::TagVars,
 ) -> Option<Instance> {
     let placement = i.placement();
     let az = placement.and_then(|p| p.availability_zone());
@@ -72,6 +73,7 @@ pub fn instance(
         api_vars: Some(crate::model::ApiVars(ec2_vars::instance_json(
             reservation,
             i,
+            tags,
         ))),
     })
 }
@@ -230,7 +232,14 @@ mod tests {
             .security_groups(ec2::GroupIdentifier::builder().group_id("sg-1").build())
             .build();
         let r = ec2::Reservation::builder().instances(i.clone()).build();
-        let m = instance(&r, &i, "eu-west-1", origin("123", "eu-west-1")).expect("has an id");
+        let m = instance(
+            &r,
+            &i,
+            "eu-west-1",
+            origin("123", "eu-west-1"),
+            ec2_vars::TagVars::Ec2Tags,
+        )
+        .expect("has an id");
         assert_eq!(m.instance_type.as_deref(), Some("t3.micro"));
         assert_eq!(m.public_ip, None, "empty strings are absent");
         assert_eq!(m.region.as_deref(), Some("eu-west-1"));

@@ -4,8 +4,10 @@
 //!
 //! * `GET /` → `200 palin-testapp <VERSION>`
 //! * `GET /healthz` → per `HEALTH`: `ok` 200, `fail` 500, `hang` never answers
-//!   (`READY_AFTER=<s>` answers 503 until that many seconds after start)
-//! * `POST|GET /deploy` (the pre-stop gate) → per `DEPLOY`: `ok` 200 `Ready`, `fail` 503, `hang`
+//!   (`READY_AFTER=<s>` answers 503 until that many seconds after start); `/health` (the path
+//!   the palin.aws.palindrome_app role probes) answers the same
+//! * `POST|GET /deploy` (the pre-stop gate) → per `DEPLOY`: `ok` 200 `Ready`, `fail` 503, `hang`;
+//!   `/deploy/drain` and `/deploy/ready` (the role's gate) answer the same
 //! * `POST /control?health=ok|fail|hang&deploy=ok|fail|hang` → 200
 //! * `CRASH=1`: log a line and exit 3 at once
 //! * `palin-testapp --health`: Docker HEALTHCHECK client, exit 0 iff `/healthz` answers 200
@@ -102,14 +104,14 @@ fn handle(
     );
     match path {
         "/" => respond(s, "200 OK", &format!("palin-testapp {version}")),
-        "/healthz" => {
+        "/healthz" | "/health" => {
             if started.elapsed() < Duration::from_secs(ready_after) {
                 respond(s, "503 Service Unavailable", "starting");
             } else {
                 by_mode(s, &current.health, "ok");
             }
         }
-        "/deploy" => by_mode(s, &current.deploy, "Ready"),
+        "/deploy" | "/deploy/drain" | "/deploy/ready" => by_mode(s, &current.deploy, "Ready"),
         "/control" if method == "POST" => {
             if let Ok(mut g) = state.lock() {
                 for pair in query.split('&') {

@@ -1,0 +1,13 @@
+# Copyright: palin contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of palin.aws.http_ready: runs the module's static binary for the target's architecture
+(plugins/modules/__http_ready_<arch>); the logic is NativeModuleAction in plugins/plugin_utils/native_module.py,
+the documentation is plugins/modules/http_ready.py."""
+
+from __future__ import annotations
+
+from ansible_collections.palin.aws.plugins.plugin_utils.native_module import NativeModuleAction
+
+
+class ActionModule(NativeModuleAction):
+    MODULE = "http_ready"
