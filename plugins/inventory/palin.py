@@ -42,6 +42,7 @@ seealso:
     plugin_type: inventory
 extends_documentation_fragment:
   - palin.aws.executable
+  - palin.aws.constructed
   - ansible.builtin.inventory_cache
 options:
   plugin:
@@ -107,29 +108,6 @@ options:
         C(exclude_filters), C(services), C(strict_permissions) and C(cache) (palin's own file
         cache of the fetched data, separate from Ansible's O(cache)).
     type: dict
-  compose:
-    description: Variable name to Jinja2 expression, as in Ansible's C(constructed) options (evaluated by palin-inventory).
-    type: dict
-    default: {}
-  groups:
-    description: Group name to Jinja2 condition, as in Ansible's C(constructed) options.
-    type: dict
-    default: {}
-  keyed_groups:
-    description:
-      - Groups named after variable values, as in Ansible's C(constructed) options (C(key),
-        C(prefix), C(separator), C(parent_group), C(default_value), C(trailing_separator)).
-    type: list
-    elements: dict
-    default: []
-  strict:
-    description: Fail on expressions that error, instead of skipping them.
-    type: bool
-    default: false
-  leading_separator:
-    description: Keyed groups without a prefix start with the separator.
-    type: bool
-    default: true
 """
 
 EXAMPLES = r"""
