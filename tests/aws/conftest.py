@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 SEED = HERE / "seed.py"
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "support"))
+
+from moto_server import answers, free_port  # noqa: E402  (tests/support)
 
 
 def _venv() -> Path:
@@ -74,22 +76,6 @@ def venv_bin() -> Path:
 
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 @dataclass
 class Moto:
     """A running, seeded moto_server."""
@@ -110,7 +96,7 @@ def moto(venv_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
     proc = None
     url = ""
     for _attempt in range(3):  # the free port can be taken between the probe and the bind
-        url = f"http://127.0.0.1:{_free_port()}"
+        url = f"http://127.0.0.1:{free_port()}"
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 [str(venv_bin / "moto_server"), "-H", "127.0.0.1", "-p", url.rsplit(":", 1)[1]],
@@ -121,9 +107,9 @@ def moto(venv_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
                 cwd=workdir,
             )
         deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline and not _answers(url):
+        while proc.poll() is None and time.monotonic() < deadline and not answers(url):
             time.sleep(0.1)
-        if proc.poll() is None and _answers(url):
+        if proc.poll() is None and answers(url):
             break
         proc.kill()
         proc.wait()

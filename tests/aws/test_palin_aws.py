@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Moto, Runner, _free_port, clean_env
+from conftest import Moto, Runner, clean_env
+from moto_server import free_port
 
 PALIN_YML = """\
 source: aws
@@ -102,7 +103,7 @@ def test_cache_hit_refresh_and_stale(runner: Runner, palin_bin: Path, tmp_path: 
     config = write(tmp_path, PALIN_YML.format(extra=f"  cache: {{ttl: 3600, dir: {cache}}}"))
     live = ok(palin(runner, palin_bin, config))
     assert len(list(cache.glob("*.json"))) == 1
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     # A hit never calls AWS: the same inventory with the endpoint gone.
     assert ok(palin(runner, palin_bin, config, "--list", env={"AWS_ENDPOINT_URL": dead})) == live
     # --refresh-cache goes live, and fails loudly when AWS cannot be reached.
@@ -132,7 +133,7 @@ def test_wrong_credentials(venv_bin: Path, palin_bin: Path, tmp_path: Path):
     home = tmp_path / "home"
     env = clean_env(home, venv_bin)
     env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([str(venv_bin / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -37,13 +37,13 @@ def repo_venv() -> Path:
     return Path(os.environ.get("PALIN_VENV") or REPO / ".venv").resolve()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/moto-api/", timeout=2) as resp:
             return resp.status == 200
@@ -77,7 +77,7 @@ class MotoServer:
             raise RuntimeError(f"{moto} not found: run `bash scripts/setup.sh` first")
         self.workdir.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):  # the free port can be taken between the probe and the bind
-            port = _free_port()
+            port = free_port()
             self.url = f"http://127.0.0.1:{port}"
             with self.log.open("ab") as out:
                 self._proc = subprocess.Popen(
@@ -89,9 +89,9 @@ class MotoServer:
                     cwd=self.workdir,
                 )
             deadline = time.monotonic() + 30
-            while self._proc.poll() is None and time.monotonic() < deadline and not _answers(self.url):
+            while self._proc.poll() is None and time.monotonic() < deadline and not answers(self.url):
                 time.sleep(0.1)
-            if self._proc.poll() is None and _answers(self.url):
+            if self._proc.poll() is None and answers(self.url):
                 return self
             self.stop()
         raise RuntimeError(f"moto_server did not start:\n{self.log.read_text(errors='replace')}")
