@@ -4,7 +4,8 @@
 # - Debian packages: musl-tools (static builds), hyperfine (bench), jq, valgrind
 #   (scripts/build-dist.sh's training runs); PostgreSQL, Redis and
 #   HAProxy for the deploy tests (tests/deploy/ starts its own servers on loopback, never the
-#   packages' system services)
+#   packages' system services); debootstrap, nginx-light (the apt mirror) and docker-registry for the fleet test
+#   (tests/fleet/: Debian hosts made with debootstrap, an apt mirror and a registry of its own)
 # - rustup: rustfmt, clippy, the x86_64-unknown-linux-musl target
 # - .venv at the repo root with the pinned Python tools of requirements-dev.txt
 #   (ansible-core, moto[server], pytest)
@@ -17,7 +18,8 @@ cd "$repo"
 say() { printf 'setup: %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------
-apt_pkgs=(musl-tools hyperfine jq valgrind postgresql redis-server haproxy)
+apt_pkgs=(musl-tools hyperfine jq valgrind postgresql redis-server haproxy debootstrap nginx-light
+    docker-registry)
 missing=()
 command -v musl-gcc >/dev/null 2>&1 || missing+=(musl-tools)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
@@ -27,6 +29,9 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && command -v psql >/de
     || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || missing+=(debootstrap)
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 if ((${#missing[@]})); then
     sudo=()
     if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi

@@ -33,24 +33,40 @@ def instance_ids(hosts: int = 3) -> list[str]:
 
 def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redis_token: str,
           hosts: int = 3, app_port: int = 5000, db_name: str = "palindromes",
-          target_group_arn: str | None = None) -> dict:
+          target_group_arn: str | None = None, db_host: str = "127.0.0.1",
+          redis_host: str = "127.0.0.1", web_ips: list[str] | None = None,
+          bastion: dict | None = None, outputs: dict | None = None) -> dict:
+    """The state. `web_ips`: the app hosts' private addresses (default 10.20.<i>.1<i>);
+    `bastion`: {"private_ip", "public_ip"} adds the stack's bastion (tagged Role=bastion);
+    `outputs`: extra outputs (name -> value)."""
     resources = []
     web = []
     for i in range(hosts):
         attrs = g.aws_instance(
             seed=f"e2e-web-{i}", ami="ami-0e2e0000000000001", instance_type="t3.small",
             az=g.AZS[i % 3], subnet=f"subnet-0e2e00000000000{i}", sgs=["sg-0e2e000000000app"],
-            key_name="palin-ops", private_ip=f"10.20.{i + 1}.1{i}", public_ip="",
+            key_name="palin-ops",
+            private_ip=web_ips[i] if web_ips else f"10.20.{i + 1}.1{i}", public_ip="",
             tags={"Name": f"web-{i + 1}", "Role": "web", "Env": "e2e", "Project": "palin"},
         )
         web.append(g.inst(attrs, key=i, schema_version=1, private=g.EC2_PRIVATE))
     resources.append(g.res(module=f"{MOD}.module.app_hosts", rtype="aws_instance", name="app",
                            instances=web))
+    if bastion:
+        attrs = g.aws_instance(
+            seed="e2e-bastion", ami="ami-0e2e0000000000001", instance_type="t3.micro",
+            az=g.AZS[0], subnet="subnet-0e2e0000000000pub", sgs=["sg-0e2e0000000bastion"],
+            key_name="palin-ops", private_ip=bastion["private_ip"], public_ip=bastion["public_ip"],
+            tags={"Name": "bastion", "Role": "bastion", "Env": "e2e", "Project": "palin"},
+        )
+        resources.append(g.res(module=f"{MOD}.module.bastion", rtype="aws_instance",
+                               name="bastion",
+                               instances=[g.inst(attrs, schema_version=1, private=g.EC2_PRIVATE)]))
     db = {
-        "address": "127.0.0.1",
+        "address": db_host,
         "arn": f"arn:aws:rds:{g.REGION}:{g.ACCOUNT}:db:palin-e2e-postgres",
         "db_name": db_name,
-        "endpoint": f"127.0.0.1:{pg_port}",
+        "endpoint": f"{db_host}:{pg_port}",
         "engine": "postgres",
         "engine_version": "15",
         "id": "db-E2E0000000000000000000000",
@@ -79,8 +95,8 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
         "id": "palin-e2e-redis",
         "member_clusters": ["palin-e2e-redis-001"],
         "port": redis_port,
-        "primary_endpoint_address": "127.0.0.1",
-        "reader_endpoint_address": "127.0.0.1",
+        "primary_endpoint_address": redis_host,
+        "reader_endpoint_address": redis_host,
         "replication_group_id": "palin-e2e-redis",
         "tags": {"Role": "cache", "Env": "e2e", "Project": "palin"},
         "tags_all": {"Role": "cache", "Env": "e2e", "Project": "palin"},
@@ -89,7 +105,7 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
     resources.append(g.res(module=f"{MOD}.module.data_stores",
                            rtype="aws_elasticache_replication_group", name="redis",
                            instances=[g.inst(rg, schema_version=2, sensitive=[["auth_token"]])]))
-    outputs = {
+    extra_outputs = {
         "aws_region": _output(g.REGION),
         "app_port": _output(app_port),
         "app_health_check_path": _output("/health"),
@@ -98,7 +114,9 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
         "redis_auth_token": _output(redis_token, sensitive=True),
     }
     if target_group_arn:
-        outputs["target_group_arn"] = _output(target_group_arn)
-    model = {"resources": resources, "outputs": outputs, "serial": 7,
+        extra_outputs["target_group_arn"] = _output(target_group_arn)
+    for name, value in (outputs or {}).items():
+        extra_outputs[name] = _output(value)
+    model = {"resources": resources, "outputs": extra_outputs, "serial": 7,
              "lineage": "e2e00000-0000-4000-8000-000000000006"}
     return g.to_v4(model)

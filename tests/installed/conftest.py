@@ -35,6 +35,10 @@ CORES = {
     "2.19": ("ansible-core==2.19.14", ("3.11",)),
     "2.21": ("ansible-core==2.21.5", ("3.13", "3.12")),
 }
+# cryptography 51 deprecates DSA, and ansible-core (2.19.14, 2.21.5) imports it in every CLI, so each
+# ansible command prints a CryptographyDeprecationWarning on stderr; held back until ansible-core
+# stops importing it (requirements-dev.txt holds the same pin).
+CRYPTOGRAPHY = "cryptography<51"
 
 
 def dist_dir() -> Path:
@@ -162,7 +166,7 @@ def _make(core: str, root: Path) -> Installed:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     steps = [
         [python, "-m", "venv", str(venv)],
-        [*pip, pin],
+        [*pip, pin, CRYPTOGRAPHY],
         # The wheel alone (it depends on nothing), as `pip install palin-inventory` would.
         [*pip, "--no-deps", str(built_wheel())],
     ]
