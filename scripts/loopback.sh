@@ -1,5 +1,6 @@
-# Shell helpers for scripts that start their own servers on loopback (bench/aws/run.sh,
-# scripts/build-dist.sh). Sourced, not run; the caller sets $py to a Python 3 interpreter.
+# Shell helpers for scripts that start their own servers on loopback (bench/aws/run.sh and
+# bench/ansible/run.sh, through bench/aws/lib.sh). Sourced, not run; the caller sets $py to a
+# Python 3 interpreter.
 
 # free_port: print a TCP port on 127.0.0.1 that is free now.
 free_port() {

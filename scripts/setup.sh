@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up of everything palin's build and tests need:
 #   bash scripts/setup.sh
-# - Debian packages: musl-tools (static builds), hyperfine (bench), jq, valgrind
-#   (scripts/build-dist.sh's training runs); PostgreSQL, Redis and
+# - Debian packages: musl-tools (static builds), hyperfine (bench), jq; PostgreSQL, Redis and
 #   HAProxy for the deploy tests (tests/deploy/ starts its own servers on loopback, never the
 #   packages' system services); debootstrap, nginx-light (the apt mirror) and docker-registry for the fleet test
 #   (tests/fleet/: Debian hosts made with debootstrap, an apt mirror and a registry of its own)
@@ -18,13 +17,11 @@ cd "$repo"
 say() { printf 'setup: %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------
-apt_pkgs=(musl-tools hyperfine jq valgrind postgresql redis-server haproxy debootstrap nginx-light
-    docker-registry)
+apt_pkgs=(musl-tools hyperfine jq postgresql redis-server haproxy debootstrap nginx-light docker-registry)
 missing=()
 command -v musl-gcc >/dev/null 2>&1 || missing+=(musl-tools)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
-command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && command -v psql >/dev/null 2>&1 \
     || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

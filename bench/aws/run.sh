@@ -16,8 +16,8 @@
 #   BENCH_DIR=<dir>        work files (default ${TMPDIR:-/tmp}/palin-bench-aws); wiped per N
 #   PALIN_VENV=<dir>       the virtualenv with moto_server and ansible (default .venv)
 #   PALIN_BIN, BARE_BIN    use these binaries instead of building (both must be set); by default
-#                          palin-inventory is built by scripts/build-dist.sh (release code laid
-#                          out for how it runs, stripped) and the bare fetch with cargo --release
+#                          both are built with cargo build --release (the workspace's release
+#                          profile; not the static musl binary of scripts/dist.sh that ships)
 #   CARGO_TARGET_DIR       honoured, like cargo does
 set -euo pipefail
 
@@ -47,10 +47,10 @@ if [[ -n "${PALIN_BIN:-}" && -n "${BARE_BIN:-}" ]]; then
     palin="$(realpath "$PALIN_BIN")"
     bare="$(realpath "$BARE_BIN")"
 else
-    log "building the bare_fetch example (release) and palin-inventory as shipped (scripts/build-dist.sh)"
-    PALIN_SYMBOL_ORDER='' cargo build --quiet --release -p palin-inventory --example bare_fetch
+    log "building palin-inventory and the bare_fetch example (cargo build --release)"
+    cargo build --locked --quiet --release -p palin-inventory --bin palin-inventory --example bare_fetch
     bare="$target/release/examples/bare_fetch"
-    palin="$(bash "$root/scripts/build-dist.sh")"
+    palin="$target/release/palin-inventory"
 fi
 [[ -x "$palin" && -x "$bare" ]] || die "missing binary: $palin or $bare"
 # What was built: the commit, and a hash of any uncommitted change to the crate.

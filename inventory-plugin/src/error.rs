@@ -1,4 +1,6 @@
-//! The library's error type: every failure palin-inventory can report, each naming what failed and why.
+//! The library's error type: every failure palin-inventory can report, each naming what failed and
+//! why; and the text helpers that make any error one stderr line ([`one_line`], [`io_reason`],
+//! `chain`). It depends on no other module of the crate.
 
 use std::path::PathBuf;
 
@@ -83,11 +85,25 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {
-        let text = crate::config::one_line(&e.to_string());
+        let text = one_line(&e.to_string());
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// An I/O error's reason without the OS error number noise.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Collapse a possibly multi-line message into one line (Ansible shows one stderr line).
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

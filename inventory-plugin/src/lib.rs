@@ -1,13 +1,16 @@
-//! palin-inventory: an Ansible dynamic inventory built from Terraform state.
+//! palin-inventory: an Ansible dynamic inventory built from Terraform state or the AWS API.
 //!
-//! The flow is config → source → model → inventory → render: [`config`] resolves the settings,
-//! [`sources`] read states into the typed [`model`], [`inventory`] names hosts and builds groups
-//! and variables, and [`render`] writes what Ansible (or a person) reads. Only `config` and the
-//! sources touch the outside world; everything after the model is pure.
+//! The flow is config → cache → source → model → inventory → render: [`config`] resolves the
+//! settings, [`cache`] serves a fresh entry of the output cache (and stores the next one),
+//! [`sources`] read states or the AWS API into the typed [`model`], [`inventory`] names hosts and
+//! builds groups and variables, and [`render`] writes what Ansible (or a person) reads. Only
+//! `config`, the cache and the sources touch the outside world; everything after the model is
+//! pure.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
-pub mod construct;
+pub mod date;
 pub mod error;
 pub mod hostvars;
 pub mod inventory;
@@ -17,6 +20,7 @@ pub mod sources;
 
 pub use error::{Error, Result};
 
+use cache::{Hit, OutputCache};
 use cli::{Action, Cli, ExportFormat};
 
 /// What a run prints, and what it was made from: a caller that is about to exit can leave the
@@ -45,7 +49,8 @@ impl Output {
 }
 
 /// Run one invocation and return the complete text for stdout (printed only once it is whole, so a
-/// failure never leaves a partial inventory behind).
+/// failure never leaves a partial inventory behind): config → cache hit? → source → inventory →
+/// render → store.
 pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output> {
     let overrides = config::Overrides {
         config: cli.config.clone(),
@@ -55,28 +60,26 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output>
     };
     let config = config::load(&overrides, ctx)?;
     let action = cli.action();
-    let (model, pending_cache) = match &config.source {
-        config::Source::Terraform => (sources::terraform::load(&config)?, None),
-        config::Source::Aws(settings) => {
-            // Only the compact --list document is stored in (and served from) the cache.
-            let list_key =
-                (action == Action::List && !pretty).then(|| sources::aws::config_key(&config));
-            match sources::aws::load(settings, config.refresh_cache, list_key.as_deref())? {
-                sources::aws::Loaded::List(text) => {
-                    return Ok(Output {
-                        text,
-                        list: false,
-                        inventory: None,
-                    });
-                }
-                sources::aws::Loaded::Model(model, pending) => {
-                    (*model, pending.map(|p| (p, list_key)))
-                }
-            }
+    // Only the compact --list document is stored in (and served from) the cache.
+    let compact_list = action == Action::List && !pretty;
+    let mut cache = OutputCache::open(&config, compact_list);
+    let (model, pending) = match cache.as_mut().and_then(OutputCache::hit) {
+        Some(Hit::List(text)) => {
+            return Ok(Output {
+                text,
+                list: false,
+                inventory: None,
+            });
+        }
+        Some(Hit::Model(model)) => (*model, None),
+        None => {
+            let model = sources::load(&config, |error| cache.as_mut()?.stale(error))?;
+            let pending = cache.map(|c| c.store(&model)).transpose()?.flatten();
+            (model, pending)
         }
     };
     let inv = inventory::build(model, &config)?;
-    if action == Action::List && !pretty && pending_cache.is_none() {
+    if compact_list && pending.is_none() {
         return Ok(Output {
             text: String::new(),
             list: true,
@@ -97,8 +100,8 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output>
             render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?
         }
     };
-    if let Some((pending, list_key)) = pending_cache {
-        pending.write(list_key.as_deref().map(|key| (key, text.as_str())))?;
+    if let Some(pending) = pending {
+        pending.write(&text)?;
     }
     Ok(Output {
         text,

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use palin_inventory::cli::Cli;
-use palin_inventory::config::{Context, one_line};
+use palin_inventory::config::Context;
+use palin_inventory::error::one_line;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::config::{self, Context, Overrides};
-use crate::model::{Origin, Output};
+use crate::model::{Cache, CacheKind, Database, DatabaseKind, Origin, Output};
 
 fn config(yaml: &str) -> Config {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -3,7 +3,10 @@
 //! with an overall deadline and capped exponential backoff.
 //!
 //! [`Backoff`] and [`Expect`] are pure; [`wait_until`] drives any [`Probe`] so the loop is tested
-//! without a network, and [`HttpProbe`]/[`TcpProbe`] are the real probes.
+//! without a network, and [`HttpProbe`]/[`TcpProbe`] are the real probes. [`options`] is the
+//! palin_http_ready module's spec, typed options and result mapping (its `main.rs` only runs them).
+
+pub mod options;
 
 use std::fmt::Write as _;
 use std::time::Duration;

@@ -38,6 +38,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+pub use super::snake_case::camel_to_snake;
+use crate::date::date_time;
+
 /// The variables that hold an instance's tag dict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagVars {
@@ -156,100 +159,17 @@ fn region_of(az: &str) -> &str {
     az.char_indices().next_back().map_or("", |(i, _)| &az[..i])
 }
 
-/// `_camel_to_snake(name)` (not reversible) of ansible.module_utils.common.dict_transformations,
-/// which `camel_dict_to_snake_dict` applies to every key: a trailing pluralised acronym of three or
-/// more capitals becomes one word (`TargetGroupARNs` → `target_group_arns`), then `_` goes before
-/// every capital that starts a lower-case word (`(.)([A-Z][a-z]+)`) and before every run of
-/// capitals after a lower-case letter or digit (`([a-z0-9])([A-Z]+)`), then all is lower-cased.
-pub fn camel_to_snake(name: &str) -> String {
-    let mut chars: Vec<char> = name.chars().collect();
-    // `[A-Z]{3,}s$` → `_` + lower-case; the `_` is dropped at the very start.
-    if let Some((&'s', head)) = chars.split_last() {
-        let run = head
-            .iter()
-            .rev()
-            .take_while(|c| c.is_ascii_uppercase())
-            .count();
-        if run >= 3 {
-            let start = head.len() - run;
-            let tail: Vec<char> = chars[start..]
-                .iter()
-                .map(char::to_ascii_lowercase)
-                .collect();
-            chars.truncate(start);
-            if start > 0 {
-                chars.push('_');
-            }
-            chars.extend(tail);
-        }
-    }
-    // `(.)([A-Z][a-z]+)` → `\1_\2`
-    let chars = underscore_matches(&chars, |s| {
-        let ok =
-            s.len() >= 3 && s[0] != '\n' && s[1].is_ascii_uppercase() && s[2].is_ascii_lowercase();
-        ok.then(|| 3 + s[3..].iter().take_while(|c| c.is_ascii_lowercase()).count())
-    });
-    // `([a-z0-9])([A-Z]+)` → `\1_\2`
-    let chars = underscore_matches(&chars, |s| {
-        let ok = s.len() >= 2
-            && (s[0].is_ascii_lowercase() || s[0].is_ascii_digit())
-            && s[1].is_ascii_uppercase();
-        ok.then(|| 2 + s[2..].iter().take_while(|c| c.is_ascii_uppercase()).count())
-    });
-    chars.into_iter().collect::<String>().to_lowercase()
-}
-
-/// `re.sub(pattern, r"\1_\2", s)` for a pattern of one character then a group: `len_at(&s[i..])`
-/// is the length of the match starting at `i`, if any; matches do not overlap, left to right.
-fn underscore_matches(s: &[char], len_at: impl Fn(&[char]) -> Option<usize>) -> Vec<char> {
-    let mut out = Vec::with_capacity(s.len() + 4);
-    let mut i = 0;
-    while i < s.len() {
-        if let Some(len) = len_at(&s[i..]) {
-            out.push(s[i]);
-            out.push('_');
-            out.extend_from_slice(&s[i + 1..i + len]);
-            i += len;
-        } else {
-            out.push(s[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Python's `datetime.isoformat()` of the UTC datetime botocore parses a timestamp into
 /// (microsecond resolution, truncated like dateutil does).
 fn isoformat(t: &DateTime) -> String {
     let secs = t.secs();
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let mut out = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    );
+    let mut out = date_time(secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let micros = t.subsec_nanos() / 1_000;
     if micros != 0 {
         let _ = write!(out, ".{micros:06}");
     }
     out.push_str("+00:00");
     out
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// One SDK value as the plugin's JSON shows it.
@@ -652,42 +572,6 @@ structs! {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn snake_case_keys_follow_ansibles_rules() {
-        // Expected values printed by ansible-core 2.19's `_camel_to_snake`.
-        for (camel, snake) in [
-            ("InstanceId", "instance_id"),
-            ("Ipv6Address", "ipv6_address"),
-            ("EbsOptimized", "ebs_optimized"),
-            ("IamInstanceProfile", "iam_instance_profile"),
-            ("EnaSupport", "ena_support"),
-            ("SriovNetSupport", "sriov_net_support"),
-            ("HttpProtocolIpv6", "http_protocol_ipv6"),
-            ("Ipv4Prefixes", "ipv4_prefixes"),
-            ("IsPrimaryIpv6", "is_primary_ipv6"),
-            (
-                "EnableResourceNameDnsARecord",
-                "enable_resource_name_dns_a_record",
-            ),
-            (
-                "EnableResourceNameDnsAAAARecord",
-                "enable_resource_name_dns_aaaa_record",
-            ),
-            ("DBInstanceIdentifier", "db_instance_identifier"),
-            ("TargetGroupARNs", "target_group_arns"),
-            ("ARNs", "arns"),
-            ("IPAddress", "ip_address"),
-            ("Ipv6CIDRBlocks", "ipv6_cidr_blocks"),
-            ("EnableDns64", "enable_dns64"),
-            ("ApiGatewayV2Exclusion", "api_gateway_v2_exclusion"),
-            ("CertificateS3BucketName", "certificate_s3_bucket_name"),
-            ("Igmpv2Support", "igmpv2_support"),
-            ("Code", "code"),
-        ] {
-            assert_eq!(camel_to_snake(camel), snake, "{camel}");
-        }
-    }
 
     #[test]
     fn timestamps_are_python_isoformat_in_utc() {

@@ -57,7 +57,7 @@ where
             (None, None) => "error".to_owned(),
         };
         let message = match service.message() {
-            Some(m) if !m.is_empty() => format!("{head}: {}", crate::config::one_line(m)),
+            Some(m) if !m.is_empty() => format!("{head}: {}", crate::error::one_line(m)),
             _ => head,
         };
         return (message, unauthorized);

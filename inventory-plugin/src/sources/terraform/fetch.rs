@@ -6,8 +6,8 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::config::{S3Location, StateSource, io_reason, one_line};
-use crate::error::{Error, Result};
+use crate::config::{S3Location, StateSource};
+use crate::error::{Error, Result, io_reason, one_line};
 
 /// Read every source in order, returning `(name, text)` pairs.
 pub fn read_all(sources: &[StateSource], default_state: bool) -> Result<Vec<(String, String)>> {

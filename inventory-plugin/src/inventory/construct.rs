@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use minijinja::{Environment, Expression, UndefinedBehavior};
 use serde_json::{Map, Value};
 
+use super::types::{Inventory, safe_group_name};
 use crate::config::{Constructed, KeyedGroup};
 use crate::error::{Error, Result};
-use crate::inventory::{HostVars, Inventory, safe_group_name};
+use crate::hostvars::HostVars;
 
 /// An expression compiled once for every host, or why it does not compile.
 type Compiled<'env, 'src> = std::result::Result<Expression<'env, 'src>, String>;
@@ -81,7 +82,7 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
 
         for (group, cond, expr) in &groups {
             match eval(expr, &ctx, cond) {
-                Ok(v) if truthy(&v) => add(inv, &safe_group_name(group), host),
+                Ok(v) if truthy(&v) => inv.add_to_group(&safe_group_name(group), host),
                 Err(e) if c.strict => {
                     return Err(fail(format!("groups {group} for host {host}: {e}")));
                 }
@@ -104,7 +105,7 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
                 .map_err(|e| fail(format!("keyed_groups key {:?} for host {host}: {e}", k.key)))?
             {
                 let group = safe_group_name(&name);
-                add(inv, &group, host);
+                inv.add_to_group(&group, host);
                 if let Some(parent) = &k.parent_group {
                     inv.groups
                         .entry(safe_group_name(parent))
@@ -174,14 +175,6 @@ fn eval(
         return Err(format!("{src:?} is undefined"));
     }
     serde_json::to_value(&out).map_err(|e| e.to_string())
-}
-
-fn add(inv: &mut Inventory, group: &str, host: &str) {
-    inv.groups
-        .entry(group.to_owned())
-        .or_default()
-        .hosts
-        .insert(host.to_owned());
 }
 
 /// Python truthiness of a JSON value.

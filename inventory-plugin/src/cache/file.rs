@@ -1,11 +1,11 @@
-//! The on-disk cache of the AWS source, one file per distinct set of AWS settings, written
-//! atomically. It holds the fetched model (so that groups, `compose` and `keyed_groups` are
-//! computed the same way on a hit as on a live call, whatever the configuration) and, next to it,
-//! the compact `--list` document rendered from that model together with a key of the configuration
-//! that rendered it: a hit under the same configuration prints that document as it is.
+//! The cache file: one file per distinct set of AWS settings, written atomically. It holds the
+//! fetched model (so that groups, `compose` and `keyed_groups` are computed the same way on a hit
+//! as on a live call, whatever the configuration) and, next to it, the compact `--list` document
+//! rendered from that model together with a key of the configuration that rendered it: a hit under
+//! the same configuration prints that document as it is.
 //!
 //! Layout: one line of JSON (the [`Header`]), then `list_len` bytes of `--list` document, then
-//! the model as JSON.
+//! the model as JSON. This module knows the layout only; when to read and write is `super`'s.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -70,7 +70,8 @@ impl Cached {
     }
 }
 
-pub fn now() -> u64 {
+/// Seconds since the epoch.
+fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -154,38 +155,9 @@ pub fn write(path: &Path, model_json: &[u8], list: Option<(&str, &str)>) -> std:
     std::fs::rename(&tmp, path)
 }
 
-/// Seconds since the epoch as RFC 3339 UTC (`2026-11-24T02:30:00Z`).
-pub fn rfc3339(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = i64::try_from(days).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_487_400), "2026-11-24T02:30:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn round_trip_and_freshness() {
