@@ -18,6 +18,12 @@ export PALIN_VENV="$venv"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The fleet test's Debian host image (debootstrap + import, ~1 min, mostly downloads) is built in
+# the background while Rust compiles; pytest waits for it (tests/fleet/hostimage.py reuses it).
+mkdir -p "$repo/.tmp"
+"$venv/bin/python" "$repo/tests/fleet/hostimage.py" >"$repo/.tmp/fleet-image.log" 2>&1 &
+fleet_image_pid=$!
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -50,6 +56,13 @@ rm -rf "$collections"
 ANSIBLE_HOME="$repo/.tmp/ansible-home" "$venv/bin/ansible-galaxy" collection install --no-deps --force \
     -p "$collections" "$dist"/palin-aws-*.tar.gz >/dev/null
 export PALIN_COLLECTIONS_PATH="$collections"
+
+step "the fleet host image (built in the background since the start)"
+if ! wait "$fleet_image_pid"; then
+    cat "$repo/.tmp/fleet-image.log" >&2
+    exit 1
+fi
+cat "$repo/.tmp/fleet-image.log"
 
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 step "pytest tests/ (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"

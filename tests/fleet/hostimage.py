@@ -170,3 +170,18 @@ def ensure_image(api) -> str:
     if status != 200:
         raise RuntimeError(f"image {name} missing after import: {json.dumps(info)[:500]}")
     return name
+
+
+if __name__ == "__main__":
+    # scripts/test.sh builds the image in the background while Rust compiles:
+    #   python tests/fleet/hostimage.py
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "support"))
+    from docker_engine import DockerAPI
+
+    try:
+        print(ensure_image(DockerAPI()))
+    except (OSError, RuntimeError) as e:
+        print(f"fleet host image: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -60,6 +60,20 @@ def app_state(stack, key: str) -> dict[str, dict]:
     return {n: c for n, c in stack.fleet.inner_containers(key).items() if n.startswith(APP)}
 
 
+def changed_hosts(stdout: str, task: str) -> list[str]:
+    """Hosts reported `changed` by the task named `task` (every occurrence: one per batch)."""
+    out = []
+    for section in stdout.split("TASK [")[1:]:
+        if section.startswith(task):
+            out += re.findall(r"^changed: \[([^\]]+?)(?: ->[^\]]*)?\]", section, flags=re.M)
+    return out
+
+
+def target_states(stack) -> dict[str, str]:
+    health = stack.elbv2.describe_target_health(TargetGroupArn=stack.target_group_arn)
+    return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]}
+
+
 def in_background(fn):
     out = {}
     t = threading.Thread(target=lambda: out.setdefault("result", fn()), daemon=True)
@@ -163,6 +177,21 @@ def test_site_installs_docker_bootstraps_the_database_and_deploys_v1(stack):
     stack.report["site_second_run_s"] = round(second.elapsed, 1)
     changed = {h: r.get("changed") for h, r in recap(second.stdout).items()}
     assert changed and all(v == 0 for v in changed.values()), second.stdout[-5000:]
+    # deploy.yml planned first: no host changes, so none left the target group
+    assert "TASK [Take the host out of the target group" in second.stdout
+    assert changed_hosts(second.stdout, "Take the host out of the target group") == []
+
+
+def test_deploy_paths_are_hidden_by_the_load_balancer(stack, haproxy):
+    wait_all_up(haproxy)
+    conn = http.client.HTTPConnection("127.0.0.1", haproxy.port, timeout=5)
+    conn.request("POST", "/deploy/drain")
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 404
+    time.sleep(CHECK_FALL * CHECK_INTERVAL_MS / 1000 + 0.5)
+    assert set(haproxy.servers().values()) == {"UP"}, "a drain went through the load balancer"
 
 
 def test_rolling_deploy_under_load_pulls_v2_from_the_registry(stack, haproxy, capsys):
@@ -186,6 +215,11 @@ def test_rolling_deploy_under_load_pulls_v2_from_the_registry(stack, haproxy, ca
               f"{load.sent} requests, {len(load.failures)} failed; by version {load.versions}")
     assert load.failures == [], load.failures[:20]
     assert not load.exhausted and set(load.versions) >= {"1", "2"}
+    # every host left the target group and came back, one at a time
+    names = sorted(stack.names.values())
+    assert sorted(changed_hosts(proc.stdout, "Take the host out of the target group")) == names
+    assert sorted(changed_hosts(proc.stdout, "Put the host back into the target group")) == names
+    assert set(target_states(stack).values()) == {"healthy"}, target_states(stack)
 
 
 def test_broken_v3_rolls_back_at_the_first_host(stack, haproxy, capsys):
@@ -291,7 +325,7 @@ def test_link_cut_while_the_module_runs_leaves_one_serving_container(stack, hapr
             # the module is running (the new container exists) and the drain has taken the host
             # out of the load balancer
             if (f"{APP}--next" in app_state(stack, victim)
-                    and haproxy.servers().get(victim) not in (None, "UP")):
+                    and haproxy.down(victim)):
                 stack.fleet.disconnect(victim)
                 cut = True
                 time.sleep(5)
@@ -333,7 +367,7 @@ def test_host_killed_mid_deploy_stops_the_play_there(stack, haproxy, capsys):
         killed = False
         while t.is_alive() and time.monotonic() < deadline:
             # drained: the load balancer has taken it out, its deploy is under way
-            if haproxy.servers().get(victim) not in (None, "UP", "no check"):
+            if haproxy.down(victim):
                 stack.fleet.kill(victim)
                 killed = True
                 break

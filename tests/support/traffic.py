@@ -75,6 +75,10 @@ backend app
                 out[row["svname"]] = row["status"]
         return out
 
+    def down(self, server: str) -> bool:
+        """Whether HAProxy has taken `server` out (DOWN, not "UP 1/3": still receiving traffic)."""
+        return self.servers().get(server, "").startswith("DOWN")
+
     def stop(self):
         stop_process(self.proc, timeout=10)
 
