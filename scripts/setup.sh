@@ -62,6 +62,50 @@ else
     rustup target add "$musl_target"
 fi
 
+# --- Native Ansible modules (modules/) -------------------------------------------
+# Static musl builds of the docker_deploy and http_ready modules, installed into plugins/modules/
+# (build output, git-ignored), where the palin.aws collection build takes them.
+# aarch64 builds too when rustup can add the target (pure Rust, linked with rust-lld); qemu-user
+# lets the tests run those binaries here. Both are best effort: x86_64 alone is enough.
+if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-musl; then
+    rustup target add aarch64-unknown-linux-musl || say "aarch64-unknown-linux-musl unavailable: x86_64 modules only"
+fi
+if ! command -v qemu-aarch64 >/dev/null 2>&1; then
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+    export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
+    qemu_install() { "${sudo[@]}" apt-get install -y -qq --no-install-recommends qemu-user >/dev/null; }
+    qemu_install || { "${sudo[@]}" apt-get update -qq && qemu_install; } \
+        || say "qemu-user unavailable: the aarch64 module check will be skipped"
+fi
+# The module build (CPU) runs in the background while pip fills the venvs (network).
+say "modules/build.sh: static musl module binaries -> plugins/modules/ (in the background)"
+mkdir -p "$repo/.tmp"
+modules_log="$repo/.tmp/setup-modules.log"
+bash "$repo/modules/build.sh" >"$modules_log" 2>&1 &
+modules_pid=$!
+
+
+# --- checkov (tests/terraform/) in a venv of its own -----------------------------------
+# Every checkov 3.x pins packaging<24 (pytest 9 needs >=24) and ships its own hcl2 package, so it
+# cannot share .venv; the pins are in tests/terraform/requirements-checkov.txt.
+checkov_venv="$repo/.venv/checkov"
+checkov_req="$repo/tests/terraform/requirements-checkov.txt"
+checkov_stamp="$checkov_venv/.requirements-checkov.sha256"
+checkov_want="$(sha256sum "$checkov_req" | cut -d' ' -f1)"
+if [[ -x "$checkov_venv/bin/checkov" && -f "$checkov_stamp" && "$(cat "$checkov_stamp")" == "$checkov_want" ]]; then
+    say "checkov venv up to date"
+else
+    say "pip install checkov into .venv/checkov (in the background)"
+    checkov_log="$repo/.tmp/setup-checkov.log"
+    (
+        python3 -m venv --clear "$checkov_venv" \
+            && "$checkov_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$checkov_req" \
+            && printf '%s\n' "$checkov_want" >"$checkov_stamp"
+    ) >"$checkov_log" 2>&1 &
+    checkov_pid=$!
+fi
+
 # --- Python venv ---------------------------------------------------------------
 venv="$repo/.venv"
 req="$repo/requirements-dev.txt"
@@ -79,39 +123,16 @@ else
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
     printf '%s\n' "$want" >"$stamp"
 fi
-# --- checkov (tests/terraform/) in a venv of its own -----------------------------------
-# Every checkov 3.x pins packaging<24 (pytest 9 needs >=24) and ships its own hcl2 package, so it
-# cannot share .venv; the pins are in tests/terraform/requirements-checkov.txt.
-checkov_venv="$venv/checkov"
-checkov_req="$repo/tests/terraform/requirements-checkov.txt"
-checkov_stamp="$checkov_venv/.requirements-checkov.sha256"
-checkov_want="$(sha256sum "$checkov_req" | cut -d' ' -f1)"
-if [[ -x "$checkov_venv/bin/checkov" && -f "$checkov_stamp" && "$(cat "$checkov_stamp")" == "$checkov_want" ]]; then
-    say "checkov venv up to date"
-else
-    say "pip install checkov into .venv/checkov"
-    python3 -m venv --clear "$checkov_venv"
-    "$checkov_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$checkov_req"
-    printf '%s\n' "$checkov_want" >"$checkov_stamp"
+if [[ -n "${checkov_pid:-}" ]] && ! wait "$checkov_pid"; then
+    cat "$checkov_log" >&2
+    echo "setup: installing checkov failed" >&2
+    exit 1
 fi
-
-# --- Native Ansible modules (modules/) -------------------------------------------
-# Static musl builds of the docker_deploy and http_ready modules, installed into plugins/modules/
-# (build output, git-ignored), where the palin.aws collection build takes them.
-# aarch64 builds too when rustup can add the target (pure Rust, linked with rust-lld); qemu-user
-# lets the tests run those binaries here. Both are best effort: x86_64 alone is enough.
-if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-musl; then
-    rustup target add aarch64-unknown-linux-musl || say "aarch64-unknown-linux-musl unavailable: x86_64 modules only"
+if ! wait "$modules_pid"; then
+    cat "$modules_log" >&2
+    echo "setup: modules/build.sh failed" >&2
+    exit 1
 fi
-if ! command -v qemu-aarch64 >/dev/null 2>&1; then
-    sudo=()
-    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-    export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
-    qemu_install() { "${sudo[@]}" apt-get install -y -qq --no-install-recommends qemu-user >/dev/null; }
-    qemu_install || { "${sudo[@]}" apt-get update -qq && qemu_install; } \
-        || say "qemu-user unavailable: the aarch64 module check will be skipped"
-fi
-say "modules/build.sh: static musl module binaries -> plugins/modules/"
-bash "$repo/modules/build.sh"
+cat "$modules_log"
 
 say "done ($("$venv/bin/ansible" --version | head -1), moto_server at .venv/bin/moto_server)"

@@ -74,11 +74,25 @@ def target_states(stack) -> dict[str, str]:
     return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]}
 
 
-def in_background(fn):
+def deploy_with_fault(stack, version: str, ready, fault) -> subprocess.CompletedProcess:
+    """Run deploy.yml of `version` in the background; the first time `ready()` is true while it
+    runs (polled every 0.1 s for at most 240 s), call `fault()`. The run's result; the test fails
+    if the moment never came."""
     out = {}
-    t = threading.Thread(target=lambda: out.setdefault("result", fn()), daemon=True)
+    t = threading.Thread(target=lambda: out.setdefault("result", stack.run(
+        "deploy", "-e", f"palindrome_app_version={version}", check=False, timeout=400)), daemon=True)
     t.start()
-    return t, out
+    deadline = time.monotonic() + 240
+    done = False
+    while t.is_alive() and time.monotonic() < deadline:
+        if ready():
+            fault()
+            done = True
+            break
+        time.sleep(0.1)
+    t.join(timeout=420)
+    assert done, "the moment for the fault never came during the deploy"
+    return out["result"]
 
 
 @pytest.fixture(scope="module")
@@ -316,26 +330,19 @@ def test_a_rerun_after_the_registry_and_bastion_faults_converges(stack, haproxy)
 def test_link_cut_while_the_module_runs_leaves_one_serving_container(stack, haproxy, capsys):
     wait_all_up(haproxy)
     victim = "web-2"
+
+    def cut_link_for_5s():
+        stack.fleet.disconnect(victim)
+        time.sleep(5)
+        stack.fleet.connect(victim)
+
     with loaded(stack, haproxy) as load:
-        t, out = in_background(lambda: stack.run("deploy", "-e", "palindrome_app_version=5",
-                                                 check=False, timeout=400))
-        deadline = time.monotonic() + 240
-        cut = False
-        while t.is_alive() and time.monotonic() < deadline:
-            # the module is running (the new container exists) and the drain has taken the host
-            # out of the load balancer
-            if (f"{APP}--next" in app_state(stack, victim)
-                    and haproxy.down(victim)):
-                stack.fleet.disconnect(victim)
-                cut = True
-                time.sleep(5)
-                stack.fleet.connect(victim)
-                break
-            time.sleep(0.2)
-        t.join(timeout=420)
+        # when the module runs (the new container exists) and the drain has taken the host out
+        # of the load balancer
+        proc = deploy_with_fault(
+            stack, "5", lambda: f"{APP}--next" in app_state(stack, victim) and haproxy.down(victim),
+            cut_link_for_5s)
     finish(stack, load)
-    assert cut, "the deploy never reached web-2's module"
-    proc = out["result"]
     state = app_state(stack, victim)
     left = {k: version_of(stack, k) for k in stack.web()}
     with capsys.disabled():
@@ -361,22 +368,11 @@ def test_host_killed_mid_deploy_stops_the_play_there(stack, haproxy, capsys):
     victim, later = "web-2", "web-3"
     untouched = app_state(stack, later)
     with loaded(stack, haproxy) as load:
-        t, out = in_background(lambda: stack.run("deploy", "-e", "palindrome_app_version=6",
-                                                 check=False, timeout=400))
-        deadline = time.monotonic() + 240
-        killed = False
-        while t.is_alive() and time.monotonic() < deadline:
-            # drained: the load balancer has taken it out, its deploy is under way
-            if haproxy.down(victim):
-                stack.fleet.kill(victim)
-                killed = True
-                break
-            time.sleep(0.05)
-        t.join(timeout=420)
+        # drained: the load balancer has taken it out, its deploy is under way
+        proc = deploy_with_fault(stack, "6", lambda: haproxy.down(victim),
+                                 lambda: stack.fleet.kill(victim))
         time.sleep(2)
     finish(stack, load)
-    assert killed, "web-2 never left the load balancer"
-    proc = out["result"]
     rc = recap(proc.stdout)
     stack.fleet.start(victim)  # the instance comes back (its Engine starts at boot)
     left = wait_for("web-2's app back after the restart",
