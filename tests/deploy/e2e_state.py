@@ -105,7 +105,7 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
     resources.append(g.res(module=f"{MOD}.module.data_stores",
                            rtype="aws_elasticache_replication_group", name="redis",
                            instances=[g.inst(rg, schema_version=2, sensitive=[["auth_token"]])]))
-    extra_outputs = {
+    all_outputs = {
         "aws_region": _output(g.REGION),
         "app_port": _output(app_port),
         "app_health_check_path": _output("/health"),
@@ -114,9 +114,9 @@ def state(*, pg_port: int, pg_user: str, pg_password: str, redis_port: int, redi
         "redis_auth_token": _output(redis_token, sensitive=True),
     }
     if target_group_arn:
-        extra_outputs["target_group_arn"] = _output(target_group_arn)
+        all_outputs["target_group_arn"] = _output(target_group_arn)
     for name, value in (outputs or {}).items():
-        extra_outputs[name] = _output(value)
-    model = {"resources": resources, "outputs": extra_outputs, "serial": 7,
+        all_outputs[name] = _output(value)
+    model = {"resources": resources, "outputs": all_outputs, "serial": 7,
              "lineage": "e2e00000-0000-4000-8000-000000000006"}
     return g.to_v4(model)

@@ -24,14 +24,14 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "support"))
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
 from docker_engine import engine_or_fail  # noqa: E402
-from moto_server import MotoServer  # noqa: E402
+from moto_server import MotoServer, repo_venv  # noqa: E402
 from services import postgres_cluster, redis_server, server_tls_settings  # noqa: E402
 
 import e2e_state  # noqa: E402
 import fleet as fleet_mod  # noqa: E402
 import hostimage  # noqa: E402
 
-VENV = Path(os.environ.get("PALIN_VENV", REPO / ".venv"))
+VENV = repo_venv()
 PLAYBOOKS = REPO / "playbooks"
 SECRET_ID = "palin/fleet/ssh-private-key"
 # Every app image the tests deploy: 1 by site.yml, 2 under load, 3 broken (exits at start),
@@ -69,19 +69,11 @@ class Stack:
         return proc
 
     def web(self) -> list[str]:
-        return [k for k, h in self.fleet.hosts.items() if h.role == "web"]
-
-
-def _palin_bin() -> Path:
-    raw = os.environ.get("PALIN_BIN")
-    path = Path(raw) if raw else REPO / "target" / "debug" / "palin-inventory"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: cargo build -p palin-inventory (scripts/test.sh does)")
-    return path.resolve()
+        return self.fleet.web()
 
 
 @pytest.fixture(scope="module")
-def stack(app_context, palin_collections, tmp_path_factory):
+def stack(app_context, palin_collections, palin_bin):
     # tmp dirs outside pytest's root-only tree: the registry, the apt mirror and postgres write here
     work = Path(tempfile.mkdtemp(prefix="palin-fleet-"))
     work.chmod(0o755)
@@ -94,8 +86,7 @@ def stack(app_context, palin_collections, tmp_path_factory):
 
     # the SSH key the operator keeps in Secrets Manager: made here, never written to disk for long
     keydir = Path(tempfile.mkdtemp(prefix="palin-sshkey-"))
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "palin-fleet",
-                    "-f", str(keydir / "id")], check=True, capture_output=True, timeout=30)
+    fleet_mod.ssh_keygen(keydir / "id", "palin-fleet")
     private_key, public_key = (keydir / "id").read_text(), (keydir / "id.pub").read_text().strip()
     shutil.rmtree(keydir)
 
@@ -137,7 +128,7 @@ def stack(app_context, palin_collections, tmp_path_factory):
         tg = elbv2.create_target_group(Name="palin-fleet-app", Protocol="HTTP", Port=5000,
                                        VpcId=vpc, TargetType="instance",
                                        HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
-        web_keys = [k for k, h in fleet.hosts.items() if h.role == "web"]
+        web_keys = fleet.web()
         elbv2.register_targets(TargetGroupArn=tg, Targets=[
             {"Id": i, "Port": 5000} for i in e2e_state.instance_ids(len(web_keys))])
 
@@ -198,7 +189,7 @@ def stack(app_context, palin_collections, tmp_path_factory):
                if not k.startswith(("AWS_", "ANSIBLE_", "PALIN_", "PG", "REDIS", "SSH_"))}
         env.update({
             "HOME": str(work / "home"),
-            "PALIN_INVENTORY_BIN": str(_palin_bin()),
+            "PALIN_INVENTORY_BIN": str(palin_bin),
             "PALIN_CONFIG": str(work / "palin.yml"),
             "XDG_CACHE_HOME": str(work / "cache"),
             "ANSIBLE_CONFIG": str(PLAYBOOKS / "ansible.cfg"),

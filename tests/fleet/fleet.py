@@ -25,6 +25,7 @@ import ipaddress
 import json
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import tarfile
@@ -127,14 +128,14 @@ class Fleet:
         })
         self.networks[key] = {"name": name, "subnet": str(subnet), "gateway": gateway}
 
+    def web(self) -> list[str]:
+        """The app hosts' keys (web-1, ...), in order."""
+        return [k for k, h in self.hosts.items() if h.role == "web"]
+
     @property
     def gateway(self) -> str:
         """The controller's address as the private hosts see it."""
         return self.networks["private"]["gateway"]
-
-    def _ssh_keygen(self, path: Path, comment: str) -> None:
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-                       check=True, capture_output=True, timeout=30)
 
     def create_networks(self) -> None:
         public, private = self._free_subnets(2)
@@ -188,7 +189,7 @@ class Fleet:
             self._json("POST", f"/networks/{self.networks['private']['name']}/connect", {
                 "Container": h.name, "EndpointConfig": {"IPAMConfig": {"IPv4Address": h.private_ip}},
             }, ok=(200,))
-        self._ssh_keygen(keydir / key, f"root@{key}")
+        ssh_keygen(keydir / key, f"root@{key}")
         priv = (keydir / key).read_bytes()
         h.host_key_pub = " ".join((keydir / f"{key}.pub").read_text().split()[:2])
         sshd = b""
@@ -278,9 +279,13 @@ class Fleet:
             self.api.call("DELETE", f"/networks/{net['name']}")
 
 
-def _ssh_banner(addr: str) -> bool:
-    import socket
+def ssh_keygen(path: Path, comment: str) -> None:
+    """A new ed25519 key pair without passphrase: `path` and `path`.pub."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+                   check=True, capture_output=True, timeout=30)
 
+
+def _ssh_banner(addr: str) -> bool:
     with socket.create_connection((addr, 22), timeout=2) as s:
         return s.recv(64).startswith(b"SSH-")
 
@@ -386,8 +391,6 @@ class Registry:
 
 
 def _tcp(host: str, port: int) -> bool:
-    import socket
-
     with socket.create_connection((host, port), timeout=2):
         return True
 

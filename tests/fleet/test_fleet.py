@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from moto_server import repo_venv
 from playbook_output import recap
 from services import wait_for
 from traffic import HAProxy, Load
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = Path(os.environ.get("PALIN_VENV", REPO / ".venv"))
+VENV = repo_venv()
 APP = "palindrome"  # the container name (palindrome_app_container_name's default)
 # Health checks a little slower than the local e2e's: killing a host (a container holding its
 # own Docker Engine) can stall this sandbox's network for a moment, and 2 x 250 ms would then mark
@@ -74,6 +72,12 @@ def target_states(stack) -> dict[str, str]:
     return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in health["TargetHealthDescriptions"]}
 
 
+def started_at(stack, key: str) -> str:
+    """When the app container on a host was last started (its own Engine's State.StartedAt)."""
+    return stack.fleet.exec(stack.fleet.hosts[key].name, "docker", "inspect", "--format",
+                            "{{.State.StartedAt}}", APP)[1]
+
+
 def deploy_with_fault(stack, version: str, ready, fault) -> subprocess.CompletedProcess:
     """Run deploy.yml of `version` in the background; the first time `ready()` is true while it
     runs (polled every 0.1 s for at most 240 s), call `fault()`. The run's result; the test fails
@@ -113,9 +117,7 @@ def wait_all_up(lb: HAProxy, timeout: float = 90):
 
 
 def loaded(stack, lb: HAProxy) -> Load:
-    load = Load(lb.port, workers=4, rate=60.0, max_seconds=600)
-    stack.loads = getattr(stack, "loads", []) + [load]
-    return load
+    return Load(lb.port, workers=4, rate=60.0, max_seconds=600)
 
 
 def finish(stack, load: Load) -> None:
@@ -268,8 +270,7 @@ def test_broken_v3_rolls_back_at_the_first_host(stack, haproxy, capsys):
 def test_registry_unreachable_fails_before_the_old_container_is_touched(stack, haproxy):
     wait_all_up(haproxy)
     before = {k: app_state(stack, k) for k in stack.web()}
-    started = {k: stack.fleet.exec(stack.fleet.hosts[k].name, "docker", "inspect", "--format",
-                                   "{{.State.StartedAt}}", APP)[1] for k in stack.web()}
+    started = {k: started_at(stack, k) for k in stack.web()}
     stack.registry.stop()
     try:
         proc = stack.run("deploy", "-e", "palindrome_app_version=4", check=False)
@@ -282,9 +283,7 @@ def test_registry_unreachable_fails_before_the_old_container_is_touched(stack, h
     after = {k: app_state(stack, k) for k in stack.web()}
     assert after == before, "a container changed although the image could not be pulled"
     for k in stack.web():
-        now = stack.fleet.exec(stack.fleet.hosts[k].name, "docker", "inspect", "--format",
-                               "{{.State.StartedAt}}", APP)[1]
-        assert now == started[k], f"{k}'s container was restarted"
+        assert started_at(stack, k) == started[k], f"{k}'s container was restarted"
         assert version_of(stack, k) == "2"
     wait_all_up(haproxy, timeout=30)
     stack.report["fault_registry_down"] = {
