@@ -37,6 +37,8 @@ NOT_MODELLED = {
         "ssh_allowed_cidrs is empty in both deployments",
     ("module.palin.module.load_balancer", "managed", "aws_wafv2_web_acl_association", "this"):
         "waf_web_acl_arn is null in both deployments",
+    ("module.palin.module.app_hosts.module.ssm_bucket", "managed", "aws_s3_bucket_versioning", "this"):
+        "the SSM transfer bucket is unversioned (versioning_enabled = false)",
 }
 
 # What the README tables must at least promise (so a row deleted from the README is noticed).
@@ -294,7 +296,7 @@ def test_literal_arguments_match_the_model(scenario: str):
 
 
 _REF = re.compile(r"\$\{([^{}\"]+)\}")
-_SIMPLE = re.compile(r"(var\.name|count\.index|each\.key|local\.[a-z_]+|data\.aws_caller_identity\.current\.account_id"
+_SIMPLE = re.compile(r"(var\.[a-z_0-9]+|count\.index|each\.key|local\.[a-z_]+|data\.aws_caller_identity\.current\.account_id"
                      r"|data\.aws_region\.current\.region|data\.aws_partition\.current\.partition)")
 
 
@@ -317,6 +319,22 @@ def evaluate(expr: str, ctx: dict, locals_: dict) -> str | None:
             return None
         expr = expr[:m.start()] + str(value) + expr[m.end():]
     return None
+
+
+def module_vars(sc: model.Scenario, address: str) -> dict:
+    """The `var.*` values of the module at `address` (keys stripped) that evaluate() can use: var.name
+    (<project>-<environment>) in the stack's modules, and below them the string arguments of the
+    module call evaluated in the caller (e.g. var.name = "<prefix>-ssm" in the SSM bucket's module)."""
+    parts = address.split(".module.")
+    if len(parts) <= 2:
+        return {"var.name": sc.prefix}
+    parent = ".module.".join(parts[:-1])
+    caller = tfconfig.module_tree()[parent]
+    outer = {**module_vars(sc, parent), "data.aws_caller_identity.current.account_id": model.ACCOUNT,
+             "data.aws_region.current.region": model.REGION, "data.aws_partition.current.partition": "aws"}
+    args = caller.module_calls[parts[-1]].body
+    return {f"var.{k}": v for k, v in ((k, evaluate(v, outer, caller.locals)) for k, v in args.items()
+                                        if isinstance(v, str) and not k.startswith("__")) if v is not None}
 
 
 def _tag_pairs(obj: str) -> dict[str, str]:
@@ -342,7 +360,8 @@ def test_templated_names_and_tags_match_the_model(scenario: str):
         body = mod.resources[(rtype, name)].body
         for inst in r["instances"]:
             key = inst.get("index_key")
-            ctx = {"var.name": sc.prefix, "count.index": key, "each.key": key, "data.aws_region.current.region": model.REGION,
+            ctx = {**module_vars(sc, tfconfig.strip_keys(module)), "count.index": key, "each.key": key,
+                   "data.aws_region.current.region": model.REGION,
                    "data.aws_caller_identity.current.account_id": model.ACCOUNT, "data.aws_partition.current.partition": "aws"}
             attrs = inst["attributes"]
             where = f"{module}.{rtype}.{name}[{key}]"
@@ -367,6 +386,72 @@ def test_templated_names_and_tags_match_the_model(scenario: str):
                         problems.append(f"{where}.{arg}: the .tf gives {got!r}, the model {attrs[arg]!r}")
     assert not problems, "the model disagrees with the .tf files:\n" + "\n".join(problems)
     assert compared > 60, f"only {compared} templated arguments compared"
+
+
+_MOVE_ADDRESS = re.compile(r"^\$\{((?:module\.[a-z_0-9]+(?:\[\d+\])?\.)*)([a-z0-9_]+)\.([a-z_0-9]+)(\[\d+\])?\}$")
+
+
+def _move_endpoint(expr: str) -> tuple[list[tuple[str, bool]], str, str, bool]:
+    """`${module.a[0].aws_x.y[0]}` → ([("a", True)], "aws_x", "y", True): module calls (with whether
+    an instance key is given), resource type, name, whether the resource has an instance key."""
+    m = _MOVE_ADDRESS.match(expr)
+    assert m, f"unsupported moved address {expr!r}"
+    path = m.group(1).rstrip(".")  # "module.a[0].module.b"
+    calls = [(c.removeprefix("module.").split("[")[0], "[" in c) for c in path.split(".module.")] if path else []
+    return calls, m.group(2), m.group(3), bool(m.group(4))
+
+
+def test_moved_blocks_point_from_old_to_declared_addresses():
+    """Every moved block (the refactoring of the hardened buckets into modules/hardened_bucket)
+    moves an address the configuration no longer declares to a declared resource of the same type,
+    with instance keys where the target (or its module call) has count."""
+    moves = 0
+    for address, mod in tfconfig.module_tree().items():
+        for end in ("from", "to"):
+            seen = [mv[end] for mv in mod.moved]
+            assert len(seen) == len(set(seen)), f"{mod.path.relative_to(REPO)}: a moved `{end}` address appears twice"
+        for mv in mod.moved:
+            where = f"{mv['file'].relative_to(REPO)}: moved {mv['from']} → {mv['to']}"
+            f_calls, f_type, f_name, _ = _move_endpoint(mv["from"])
+            t_calls, t_type, t_name, t_keyed = _move_endpoint(mv["to"])
+            assert not f_calls and (f_type, f_name) not in mod.resources, f"{where}: the old address is still declared"
+            assert f_type == t_type, f"{where}: a move cannot change the resource type"
+            target = mod
+            for call, keyed in t_calls:
+                assert call in target.module_calls, f"{where}: no module {call}"
+                counted = target.module_calls[call].expansion == "count"
+                assert keyed == counted, f"{where}: module {call} {'has' if counted else 'has no'} count"
+                target = tfconfig.load_module((target.path / target.module_calls[call].body["source"]).resolve())
+            block = target.resources.get((t_type, t_name))
+            assert block is not None, f"{where}: {t_type}.{t_name} is not declared in {target.path.relative_to(REPO)}"
+            assert t_keyed == (block.expansion == "count"), f"{where}: instance key and count disagree"
+            moves += 1
+    assert moves > 0
+
+
+@pytest.mark.parametrize("scenario", sorted(model.SCENARIOS))
+def test_moved_blocks_cover_every_modelled_bucket_resource(scenario: str):
+    """A state written before the hardened_bucket module existed moves whole into it: every modelled
+    resource instance below a module call that has moved blocks is the target of one of them."""
+    tree = tfconfig.module_tree()
+    targets = {}  # module instance address → set of "type.name[key]" moved into it
+    for address, mod in tree.items():
+        for mv in mod.moved:
+            # "${module.ssm_bucket[0].aws_s3_bucket.this}" → "module.ssm_bucket[0]", "aws_s3_bucket.this"
+            outer, _, tail = ("." + mv["to"][2:-1]).rpartition(".module.")
+            call, _, rest = tail.partition(".")
+            inst = ".".join(p for p in (address, outer.lstrip("."), f"module.{call}") if p)
+            targets.setdefault(inst, set()).add(rest)
+    covered = 0
+    for module, mode, rtype, name, r in _resources(state(scenario)):
+        if module not in targets or mode != "managed":
+            continue
+        for inst in r["instances"]:
+            key = inst.get("index_key")
+            addr = f"{rtype}.{name}" + ("" if key is None else f"[{json.dumps(key)}]")
+            assert addr in targets[module], f"{scenario}: {module}.{addr} is the target of no moved block (it would be created anew)"
+            covered += 1
+    assert covered >= 6, f"{scenario}: only {covered} modelled resources below moved-into modules"
 
 
 def test_modelled_outputs_are_the_examples():

@@ -29,7 +29,7 @@ def test_the_stack_is_all_there():
     for required in ("versions.tf", "main.tf", "variables.tf", "outputs.tf",
                      "examples/production/main.tf", "examples/production/outputs.tf"):
         assert required in names, f"terraform/{required} is missing"
-    for module in ("network", "load_balancer", "app_hosts", "data_stores", "registry"):
+    for module in ("network", "load_balancer", "app_hosts", "data_stores", "registry", "hardened_bucket"):
         for f in ("versions.tf", "variables.tf", "outputs.tf"):
             assert f"modules/{module}/{f}" in names, f"terraform/modules/{module}/{f} is missing"
     assert (EXAMPLE / "terraform.tfvars.example").is_file()

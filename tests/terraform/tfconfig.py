@@ -65,6 +65,7 @@ class Module:
     terraform: list[dict] = field(default_factory=list)
     locals: dict = field(default_factory=dict)
     providers: list[dict] = field(default_factory=list)
+    moved: list[dict] = field(default_factory=list)  # {"from": "${addr}", "to": "${addr}", "file": Path}
 
     def of(self, kind: str) -> dict[tuple[str, ...], Block]:
         return {b.labels: b for b in self.blocks if b.kind == kind}
@@ -114,6 +115,7 @@ def load_module(path: Path) -> Module:
             mod.blocks += _blocks(kind, doc.get(kind, []), f, depth)
         mod.terraform += doc.get("terraform", [])
         mod.providers += doc.get("provider", [])
+        mod.moved += [{"from": m["from"], "to": m["to"], "file": f} for m in doc.get("moved", [])]
         for loc in doc.get("locals", []):
             mod.locals.update({k: v for k, v in loc.items() if not k.startswith("__")})
     return mod

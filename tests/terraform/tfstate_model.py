@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,11 @@ def alnum(seed: str, n: int, upper: bool = False) -> str:
 
 def digits(seed: str, n: int) -> str:
     return str(int(hexid(seed, 16), 16))[:n]
+
+
+# data.aws_caller_identity.current, wherever a module reads it.
+CALLER = {"account_id": ACCOUNT, "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform/ci",
+          "id": ACCOUNT, "user_id": f"AROA{alnum('caller', 17, upper=True)}:ci"}
 
 
 def arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT) -> str:
@@ -268,20 +274,17 @@ def build(sc: Scenario) -> dict:
     seed = sc.name
 
     # ---- root module -------------------------------------------------------------
-    caller = {"account_id": ACCOUNT, "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform/ci",
-              "id": ACCOUNT, "user_id": f"AROA{alnum('caller', 17, upper=True)}:ci"}
     partition = {"dns_suffix": "amazonaws.com", "id": PARTITION, "partition": PARTITION,
                  "reverse_dns_prefix": "com.amazonaws"}
     region = {"description": "Europe (Ireland)", "endpoint": f"ec2.{REGION}.amazonaws.com",
               "id": REGION, "name": REGION, "region": REGION}
     for module in (ROOT, net):
-        st.data(module, "aws_caller_identity", "current", dict(caller))
+        st.data(module, "aws_caller_identity", "current", dict(CALLER))
         st.data(module, "aws_partition", "current", dict(partition))
     st.data(ROOT, "aws_region", "current", dict(region))
     st.data(net, "aws_region", "current", dict(region))
-    st.data(lbm, "aws_caller_identity", "current", dict(caller))
+    st.data(lbm, "aws_caller_identity", "current", dict(CALLER))
     st.data(lbm, "aws_partition", "current", dict(partition))
-    st.data(hosts, "aws_caller_identity", "current", dict(caller))
     st.data(hosts, "aws_partition", "current", dict(partition))
     st.data(data_mod, "aws_partition", "current", dict(partition))
     st.data(ROOT, "aws_availability_zones", "available", {
@@ -592,6 +595,7 @@ def build(sc: Scenario) -> dict:
     lb_hash = hexid(f"lb:{seed}", 16)
     lb_arn = arn("elasticloadbalancing", f"loadbalancer/app/{p}/{lb_hash}")
     lb_dns = f"{p}-{digits('lbdns' + seed, 10)}.{REGION}.elb.amazonaws.com"
+    logs_module = f"{lbm}.module.access_logs_bucket"  # count = 1 when access logs go to a created bucket
     logs_bucket = f"{p}-alb-logs-{ACCOUNT}"
     st.add(lbm, "aws_lb", "this", [Obj({
         "access_logs": [{"bucket": logs_bucket, "enabled": True, "prefix": p}] if sc.access_logs else [],
@@ -610,7 +614,7 @@ def build(sc: Scenario) -> dict:
         "subnets": sorted(subnets["public"]), "timeouts": None, "vpc_id": vpc_id,
         "xff_header_processing_mode": "append", "zone_id": ELB_ZONE_ID, **tagged(sc, p),
     }, dependencies=tuple([f"{net}.aws_security_group.alb", f"{net}.aws_subnet.public"]
-                          + ([f"{lbm}.aws_s3_bucket.access_logs", f"{lbm}.aws_s3_bucket_policy.access_logs"] if sc.access_logs else [])))])
+                          + ([f"{logs_module}.aws_s3_bucket.this", f"{logs_module}.aws_s3_bucket_policy.this"] if sc.access_logs else [])))])
     tg_arn = arn("elasticloadbalancing", f"targetgroup/{p}-app/{hexid('tg' + seed, 16)}")
     st.add(lbm, "aws_lb_target_group", "app", [Obj({
         "arn": tg_arn, "arn_suffix": f"targetgroup/{p}-app/{hexid('tg' + seed, 16)}",
@@ -693,7 +697,11 @@ def build(sc: Scenario) -> dict:
     st.add(lbm, "aws_lb_listener_rule", "hide_deploy_paths", rule_objs)
 
     if sc.access_logs:
-        bucket_resources(st, sc, lbm, "access_logs", logs_bucket, f"{p}-alb-logs", "expire-access-logs", 90)
+        hardened_bucket(st, sc, f"{logs_module}[0]", f"{p}-alb-logs", force_destroy=False, versioned=True,
+                        rule_id="expire-access-logs", days=90,
+                        writers=(("AlbLogDelivery", "logdelivery.elasticloadbalancing.amazonaws.com",
+                                  f"{p}/AWSLogs/{ACCOUNT}/*"),),
+                        writer_deps=(f"{lbm}.data.aws_caller_identity.current",))
 
     # ---- app hosts -------------------------------------------------------------------
     # `value` is sensitive in the data source's schema (it may be a SecureString); this public
@@ -794,8 +802,8 @@ def build(sc: Scenario) -> dict:
 
     ssm_bucket = None
     if sc.ssm:
-        ssm_bucket = f"{p}-ssm-{ACCOUNT}"
-        bucket_resources(st, sc, hosts, "ssm", ssm_bucket, f"{p}-ssm", "expire-transfers", 1)
+        ssm_bucket = hardened_bucket(st, sc, f"{hosts}.module.ssm_bucket[0]", f"{p}-ssm", force_destroy=True,
+                                     versioned=False, rule_id="expire-transfers", days=1)
 
     # ---- data stores -------------------------------------------------------------------
     db_id = f"{p}-postgres"
@@ -1034,47 +1042,50 @@ def compact(doc: dict) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 
-def bucket_resources(st: State, sc: Scenario, module: str, name: str, bucket: str, tag_name: str,
-                     rule_id: str, days: int) -> None:
+def hardened_bucket(st: State, sc: Scenario, module: str, name: str, *, force_destroy: bool, versioned: bool,
+                    rule_id: str, days: int, writers: tuple = (), writer_deps: tuple = ()) -> str:
+    """The resources of modules/hardened_bucket called at `module` (a module instance address,
+    e.g. `...module.ssm_bucket[0]`) with var.name = `name`; `writers` are its service_writers as
+    (sid, service principal, key glob), `writer_deps` the resources their values come from.
+    Returns the bucket's name (the module's id output)."""
+    bucket = f"{name}-{ACCOUNT}"
     barn = f"arn:aws:s3:::{bucket}"
-    statements = []
-    if name == "access_logs":
-        statements.append({"Sid": "AlbLogDelivery", "Effect": "Allow",
-                           "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-                           "Action": "s3:PutObject", "Resource": f"{barn}/{sc.prefix}/AWSLogs/{ACCOUNT}/*"})
+    config = re.sub(r"\[[^\]]*\]", "", module)  # dependencies are recorded without instance keys
+    statements = [{"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": "s3:PutObject",
+                   "Resource": f"{barn}/{glob}"} for sid, service, glob in writers]
     statements.append({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                        "Resource": [barn, f"{barn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
-    dep = (f"{module}.aws_s3_bucket.{name}",)
-    st.add(module, "aws_s3_bucket", name, [Obj({
+    st.data(module, "aws_caller_identity", "current", dict(CALLER))
+    dep = (f"{config}.aws_s3_bucket.this",)
+    st.add(module, "aws_s3_bucket", "this", [Obj({
         "acceleration_status": "", "acl": None, "arn": barn, "bucket": bucket,
         "bucket_domain_name": f"{bucket}.s3.amazonaws.com", "bucket_namespace": "global", "bucket_prefix": "",
         "bucket_region": REGION, "bucket_regional_domain_name": f"{bucket}.s3.{REGION}.amazonaws.com",
-        "cors_rule": [], "force_destroy": name == "ssm", "grant": [], "hosted_zone_id": "Z1BKCTXD74EZPE",
+        "cors_rule": [], "force_destroy": force_destroy, "grant": [], "hosted_zone_id": "Z1BKCTXD74EZPE",
         "id": bucket, "lifecycle_rule": [], "logging": [], "object_lock_configuration": [],
         "object_lock_enabled": False, "policy": "", "region": REGION, "replication_configuration": [],
         "request_payer": "BucketOwner", "server_side_encryption_configuration": [], "timeouts": None,
         "versioning": [], "website": [], "website_domain": None, "website_endpoint": None,
-        **tagged(sc, tag_name),
-    }, key=0, dependencies=(f"{module}.data.aws_caller_identity.current",))])
-    st.add(module, "aws_s3_bucket_public_access_block", name, [Obj({
+        **tagged(sc, name),
+    }, dependencies=(f"{config}.data.aws_caller_identity.current",))])
+    st.add(module, "aws_s3_bucket_public_access_block", "this", [Obj({
         "block_public_acls": True, "block_public_policy": True, "bucket": bucket, "id": bucket,
         "ignore_public_acls": True, "region": REGION, "restrict_public_buckets": True, "skip_destroy": None,
-    }, key=0, dependencies=dep)])
-    st.add(module, "aws_s3_bucket_ownership_controls", name, [Obj({
+    }, dependencies=dep)])
+    st.add(module, "aws_s3_bucket_ownership_controls", "this", [Obj({
         "bucket": bucket, "id": bucket, "region": REGION, "rule": [{"object_ownership": "BucketOwnerEnforced"}],
-    }, key=0, dependencies=dep)])
-    st.add(module, "aws_s3_bucket_server_side_encryption_configuration", name, [Obj({
+    }, dependencies=dep)])
+    st.add(module, "aws_s3_bucket_server_side_encryption_configuration", "this", [Obj({
         "bucket": bucket, "expected_bucket_owner": "", "id": bucket, "region": REGION,
         "rule": [{"apply_server_side_encryption_by_default": [{"kms_master_key_id": "", "sse_algorithm": "AES256"}],
                   "blocked_encryption_types": [], "bucket_key_enabled": False}],
-    }, key=0, dependencies=dep)])
-    versioned = name != "ssm"  # the aws_ssm transfer bucket stays unversioned
+    }, dependencies=dep)])
     if versioned:
-        st.add(module, "aws_s3_bucket_versioning", name, [Obj({
+        st.add(module, "aws_s3_bucket_versioning", "this", [Obj({
             "bucket": bucket, "expected_bucket_owner": "", "id": bucket, "mfa": None, "region": REGION,
             "versioning_configuration": [{"mfa_delete": "", "status": "Enabled"}],
         }, key=0, dependencies=dep)])
-    st.add(module, "aws_s3_bucket_lifecycle_configuration", name, [Obj({
+    st.add(module, "aws_s3_bucket_lifecycle_configuration", "this", [Obj({
         "bucket": bucket, "expected_bucket_owner": "", "id": bucket, "region": REGION,
         "rule": [{"abort_incomplete_multipart_upload": [{"days_after_initiation": 1}],
                   "expiration": [{"date": None, "days": days, "expired_object_delete_marker": False}],
@@ -1084,11 +1095,12 @@ def bucket_resources(st: State, sc: Scenario, module: str, name: str, bucket: st
                   "noncurrent_version_expiration": [{"newer_noncurrent_versions": None, "noncurrent_days": 1}] if versioned else [],
                   "noncurrent_version_transition": [], "prefix": "", "status": "Enabled", "transition": []}],
         "timeouts": None, "transition_default_minimum_object_size": "all_storage_classes_128K",
-    }, key=0, dependencies=dep + ((f"{module}.aws_s3_bucket_versioning.{name}",) if versioned else ()))])
-    st.add(module, "aws_s3_bucket_policy", name, [Obj({
+    }, dependencies=dep + ((f"{config}.aws_s3_bucket_versioning.this",) if versioned else ()))])
+    st.add(module, "aws_s3_bucket_policy", "this", [Obj({
         "bucket": bucket, "id": bucket, "region": REGION,
         "policy": compact({"Version": "2012-10-17", "Statement": statements}),
-    }, key=0, dependencies=dep + (f"{module}.aws_s3_bucket_public_access_block.{name}",))])
+    }, dependencies=dep + (f"{config}.aws_s3_bucket_public_access_block.this",) + writer_deps)])
+    return bucket
 
 
 def aws_instance(sc: Scenario, *, seed, instance_type, az, subnet, sgs, profile, key_name, private_ip, public_ip,

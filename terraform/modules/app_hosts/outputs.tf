@@ -40,5 +40,5 @@ output "bastion_public_ip" {
 
 output "ssm_bucket_name" {
   description = "Bucket for Ansible's aws_ssm file transfers, null when SSM is off."
-  value       = var.ssm_enabled ? aws_s3_bucket.ssm[0].id : null
+  value       = var.ssm_enabled ? module.ssm_bucket[0].id : null
 }

@@ -30,6 +30,8 @@ resource "aws_lb" "this" {
     for_each = var.access_logs_enabled ? [1] : []
 
     content {
+      # The ALB checks that it may write to the bucket: the id output of
+      # module.access_logs_bucket waits for the bucket policy.
       bucket  = local.access_logs_bucket
       prefix  = var.name
       enabled = true
@@ -37,9 +39,6 @@ resource "aws_lb" "this" {
   }
 
   tags = merge(var.tags, { Name = var.name })
-
-  # The ALB checks that it may write to the bucket when access logs are enabled.
-  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_lb_target_group" "app" {
