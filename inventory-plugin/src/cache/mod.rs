@@ -126,10 +126,11 @@ impl PendingEntry {
 }
 
 /// The key of everything that shapes the output besides the fetched data: `config` (but for
-/// `--refresh-cache`) and this program's version.
+/// `--refresh-cache` and the AWS client's timeouts) and this program's version.
 pub fn config_key(config: &Config) -> String {
     let config = Config {
         refresh_cache: false,
+        client: crate::config::ClientSettings::default(),
         ..config.clone()
     };
     let text = format!("{}|{config:?}", env!("CARGO_PKG_VERSION"));

@@ -3,11 +3,83 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
 use super::schema::AwsSection;
-use super::types::{AwsSettings, CacheSettings, Context, FilterSet, absolute, default_cache_dir};
+use super::types::{
+    AwsSettings, CacheSettings, ClientSettings, Context, ENV_ATTEMPT_TIMEOUT, ENV_CONNECT_TIMEOUT,
+    ENV_MAX_ATTEMPTS, ENV_OPERATION_TIMEOUT, FilterSet, absolute, default_cache_dir,
+};
+use crate::error::{Error, Result};
+
+/// The AWS client's timeouts and attempts: the defaults, the `aws:` section's keys over them
+/// (`origin` names the file in messages), the `PALIN_AWS_*` variables over both.
+pub(super) fn client(
+    section: Option<&AwsSection>,
+    origin: &str,
+    ctx: &Context<'_>,
+) -> Result<ClientSettings> {
+    let mut c = ClientSettings::default();
+    let seconds = |key: &str, value: f64| -> std::result::Result<Duration, String> {
+        Duration::try_from_secs_f64(value)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("{key}: expected a positive number of seconds"))
+    };
+    if let Some(a) = section {
+        let file = |m: String| Error::config(origin, format!("aws.{m}"));
+        let keys = [
+            ("connect_timeout", a.connect_timeout, &mut c.connect_timeout),
+            ("attempt_timeout", a.attempt_timeout, &mut c.attempt_timeout),
+            ("operation_timeout", a.operation_timeout, &mut c.operation_timeout),
+        ];
+        for (key, value, slot) in keys {
+            if let Some(v) = value {
+                *slot = seconds(key, v).map_err(file)?;
+            }
+        }
+        if let Some(n) = a.max_attempts {
+            c.max_attempts = attempts(n).map_err(|m| file(format!("max_attempts: {m}")))?;
+        }
+    }
+    let env = |name: &str| (ctx.env)(name).filter(|v| !v.trim().is_empty());
+    let keys = [
+        (ENV_CONNECT_TIMEOUT, &mut c.connect_timeout),
+        (ENV_ATTEMPT_TIMEOUT, &mut c.attempt_timeout),
+        (ENV_OPERATION_TIMEOUT, &mut c.operation_timeout),
+    ];
+    for (name, slot) in keys {
+        if let Some(v) = env(name) {
+            let parsed = v.trim().parse::<f64>().map_err(|_| {
+                Error::config(name, "expected a positive number of seconds".to_owned())
+            })?;
+            *slot = seconds("value", parsed).map_err(|m| Error::config(name, m))?;
+        }
+    }
+    if let Some(v) = env(ENV_MAX_ATTEMPTS) {
+        let bad = |m: String| Error::config(ENV_MAX_ATTEMPTS, m);
+        let n = v
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| bad("expected a whole number of attempts".into()))?;
+        c.max_attempts = attempts(n).map_err(bad)?;
+    }
+    Ok(c)
+}
+
+fn attempts(n: u32) -> std::result::Result<u32, String> {
+    if (1..=10).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is outside 1 to 10"))
+    }
+}
 
 /// Validate the `aws:` section (messages name the key under `aws.`).
-pub(super) fn settings(a: AwsSection, ctx: &Context<'_>) -> Result<AwsSettings, String> {
+pub(super) fn settings(
+    a: AwsSection,
+    ctx: &Context<'_>,
+) -> std::result::Result<AwsSettings, String> {
     let regions = match a.regions {
         None | Some(serde_yaml_ng::Value::Null) => None,
         Some(serde_yaml_ng::Value::String(s)) if s == "all" => None,
@@ -89,7 +161,7 @@ pub(super) fn cache_settings(
     ctx: &Context<'_>,
 ) -> CacheSettings {
     CacheSettings {
-        ttl: std::time::Duration::from_secs(ttl.unwrap_or(3600)),
+        ttl: Duration::from_secs(ttl.unwrap_or(3600)),
         dir: dir.map_or_else(
             || default_cache_dir(ctx),
             |d| absolute(&ctx.cwd, Path::new(&d)),
@@ -99,7 +171,9 @@ pub(super) fn cache_settings(
 }
 
 /// The first name that is not an AWS region name, as an error.
-pub(super) fn check_regions<'a>(mut names: impl Iterator<Item = &'a String>) -> Result<(), String> {
+pub(super) fn check_regions<'a>(
+    mut names: impl Iterator<Item = &'a String>,
+) -> std::result::Result<(), String> {
     match names.find(|r| !is_region_name(r)) {
         Some(r) => Err(format!(
             "regions: {r:?} is not an AWS region name (like eu-west-1)"
@@ -109,7 +183,7 @@ pub(super) fn check_regions<'a>(mut names: impl Iterator<Item = &'a String>) -> 
 }
 
 /// Filter values as `DescribeInstances` takes them: a scalar or a list, as strings.
-pub(super) fn filter_set(map: &serde_yaml_ng::Mapping) -> Result<FilterSet, String> {
+pub(super) fn filter_set(map: &serde_yaml_ng::Mapping) -> std::result::Result<FilterSet, String> {
     let scalar = |v: &serde_yaml_ng::Value| -> Option<String> {
         match v {
             serde_yaml_ng::Value::String(s) => Some(s.clone()),

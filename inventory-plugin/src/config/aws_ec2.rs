@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::aws::{cache_settings, check_regions, filter_set};
+use super::aws::{cache_settings, check_regions, client, filter_set};
 use super::hosts::constructed;
 use super::plugin::Kind;
 use super::types::{
@@ -81,6 +81,7 @@ pub(super) fn config(
     let hostnames = o.hostnames()?;
     let cache = o.cache(ctx)?;
     let constructed = o.constructed()?;
+    let client = client(None, &origin, ctx)?;
     let settings = AwsSettings {
         regions: if regions.is_empty() {
             None
@@ -127,6 +128,7 @@ pub(super) fn config(
         palin_extras: false,
         constructed,
         refresh_cache: overrides.refresh_cache,
+        client,
     })
 }
 

@@ -25,8 +25,9 @@ mod states;
 mod types;
 
 pub use types::{
-    AwsSettings, BastionRule, CONFIG_FILE_NAME, CacheSettings, Config, Connection, Constructed,
-    Context, ENV_CONFIG, ENV_REVEAL, ENV_TF_DATA_DIR, ENV_TF_WORKSPACE, ENV_TFSTATE, FilterSet,
+    AwsSettings, BastionRule, CONFIG_FILE_NAME, CacheSettings, ClientSettings, Config, Connection, Constructed,
+    Context, ENV_ATTEMPT_TIMEOUT, ENV_CONFIG, ENV_CONNECT_TIMEOUT, ENV_MAX_ATTEMPTS,
+    ENV_OPERATION_TIMEOUT, ENV_REVEAL, ENV_TF_DATA_DIR, ENV_TF_WORKSPACE, ENV_TFSTATE, FilterSet,
     HostAttr, KeyedGroup, Overrides, S3Location, Source, StateSource, TagGroups,
 };
 
@@ -114,6 +115,7 @@ fn build(
         file.leading_separator,
     )
     .map_err(&bad)?;
+    let mut client = None;
     let source = match file.source.as_deref() {
         None | Some("terraform") => {
             if file.aws.is_some() {
@@ -127,6 +129,7 @@ fn build(
                     "source: aws, but {ENV_TFSTATE} or --tfstate names Terraform states; unset it or use a config with source: terraform"
                 )));
             }
+            client = Some(aws::client(file.aws.as_ref(), &origin, ctx)?);
             let settings = aws::settings(file.aws.take().unwrap_or_default(), ctx)
                 .map_err(|m| bad(format!("aws.{m}")))?;
             Source::Aws(Box::new(settings))
@@ -174,6 +177,10 @@ fn build(
         palin_extras: true,
         constructed,
         refresh_cache: overrides.refresh_cache,
+        client: match client {
+            Some(c) => c,
+            None => aws::client(None, &origin, ctx)?,
+        },
         origin,
     })
 }

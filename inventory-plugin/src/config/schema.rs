@@ -70,6 +70,14 @@ pub(super) struct AwsSection {
     pub(super) strict_permissions: Option<bool>,
     #[serde(default)]
     pub(super) cache: Option<CacheSection>,
+    #[serde(default)]
+    pub(super) connect_timeout: Option<f64>,
+    #[serde(default)]
+    pub(super) attempt_timeout: Option<f64>,
+    #[serde(default)]
+    pub(super) operation_timeout: Option<f64>,
+    #[serde(default)]
+    pub(super) max_attempts: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]

@@ -15,6 +15,11 @@ pub const ENV_CONFIG: &str = "PALIN_CONFIG";
 pub const ENV_TFSTATE: &str = "PALIN_TFSTATE";
 /// Comma-separated names of sensitive outputs and secret attributes to include in the inventory.
 pub const ENV_REVEAL: &str = "PALIN_REVEAL";
+/// Overrides of [`ClientSettings`] for every AWS call, in seconds (the attempts: a count).
+pub const ENV_CONNECT_TIMEOUT: &str = "PALIN_AWS_CONNECT_TIMEOUT";
+pub const ENV_ATTEMPT_TIMEOUT: &str = "PALIN_AWS_ATTEMPT_TIMEOUT";
+pub const ENV_OPERATION_TIMEOUT: &str = "PALIN_AWS_OPERATION_TIMEOUT";
+pub const ENV_MAX_ATTEMPTS: &str = "PALIN_AWS_MAX_ATTEMPTS";
 /// Terraform's own workspace selector, honoured for the default local state and for S3 keys.
 pub const ENV_TF_WORKSPACE: &str = "TF_WORKSPACE";
 /// Terraform's data directory (default `.terraform`), where `environment` names the selected workspace.
@@ -264,6 +269,35 @@ pub struct Config {
     pub constructed: Constructed,
     /// Ignore a fresh cache and fetch live (`--refresh-cache`).
     pub refresh_cache: bool,
+    /// Timeouts and attempts of every AWS call (the AWS source and S3 states).
+    pub client: ClientSettings,
+}
+
+/// How long an AWS call may take and how often it is tried: palin's defaults are short because
+/// Ansible waits on the inventory (the SDK's own total timeout would hold a run for 120 s on a
+/// stalled endpoint). Set by `aws.*_timeout` / `aws.max_attempts` and the `PALIN_AWS_*`
+/// variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientSettings {
+    /// Establishing a connection.
+    pub connect_timeout: std::time::Duration,
+    /// One attempt, from sending the request to the whole answer being read.
+    pub attempt_timeout: std::time::Duration,
+    /// One call with all its retries (an S3 state: the whole object, body included).
+    pub operation_timeout: std::time::Duration,
+    /// Attempts per call under the SDK's standard retry mode (1: no retries).
+    pub max_attempts: u32,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: std::time::Duration::from_secs(5),
+            attempt_timeout: std::time::Duration::from_secs(10),
+            operation_timeout: std::time::Duration::from_secs(30),
+            max_attempts: 5,
+        }
+    }
 }
 
 /// Values given on the command line, which win over the environment and the file.

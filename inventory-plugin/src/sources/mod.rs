@@ -13,6 +13,6 @@ use crate::model::Model;
 pub fn load(config: &Config, stale: impl FnOnce(String) -> Option<Model>) -> Result<Model> {
     match &config.source {
         Source::Terraform => terraform::load(config),
-        Source::Aws(settings) => aws::load(settings, stale),
+        Source::Aws(settings) => aws::load(settings, &config.client, stale),
     }
 }

@@ -14,8 +14,9 @@ use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 
+use super::complete::CompleteXml;
 use super::map;
-use crate::config::{AwsSettings, FilterSet};
+use crate::config::{AwsSettings, ClientSettings, FilterSet};
 use crate::model::Model;
 
 /// A failed call, with where it happened.
@@ -77,18 +78,18 @@ where
     }
 }
 
-async fn base_config(settings: &AwsSettings) -> SdkConfig {
+async fn base_config(settings: &AwsSettings, client: &ClientSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(
             RetryConfig::standard()
-                .with_max_attempts(5)
+                .with_max_attempts(client.max_attempts)
                 .with_max_backoff(Duration::from_secs(5)),
         )
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_mins(2))
+                .connect_timeout(client.connect_timeout)
+                .operation_attempt_timeout(client.attempt_timeout)
+                .operation_timeout(client.operation_timeout)
                 .build(),
         );
     if let Some(p) = &settings.profile {
@@ -159,7 +160,7 @@ async fn regions(settings: &AwsSettings, base: &SdkConfig) -> Result<Vec<String>
     if let Some(list) = &settings.regions {
         return Ok(list.clone());
     }
-    let client = aws_sdk_ec2::Client::new(base);
+    let client = ec2_client(base);
     let region = base.region().map(ToString::to_string).unwrap_or_default();
     let out = client
         .describe_regions()
@@ -182,6 +183,7 @@ async fn unknown_region(settings: &AwsSettings, base: &SdkConfig) -> Option<Fetc
     let list = settings.regions.as_ref()?;
     let config = aws_sdk_ec2::config::Builder::from(base)
         .retry_config(RetryConfig::disabled())
+        .interceptor(CompleteXml)
         .build();
     let out = aws_sdk_ec2::Client::from_conf(config)
         .describe_regions()
@@ -203,8 +205,8 @@ async fn unknown_region(settings: &AwsSettings, base: &SdkConfig) -> Option<Fetc
 
 /// Fetch everything `settings` asks for. Any failing call fails the whole fetch, except calls the
 /// caller is not authorised for when `strict_permissions` is false.
-pub async fn fetch(settings: &AwsSettings) -> Result<Model, FetchError> {
-    let base = base_config(settings).await;
+pub async fn fetch(settings: &AwsSettings, client: &ClientSettings) -> Result<Model, FetchError> {
+    let base = base_config(settings, client).await;
     let regions = regions(settings, &base).await?;
     let accounts = accounts(settings, &base).await;
     let limit = Arc::new(Semaphore::new(settings.concurrency));
@@ -273,6 +275,15 @@ pub async fn fetch(settings: &AwsSettings) -> Result<Model, FetchError> {
         model.extend(part);
     }
     Ok(model)
+}
+
+/// An EC2 client that refuses incomplete answers ([`CompleteXml`]).
+fn ec2_client(config: &SdkConfig) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(config)
+            .interceptor(CompleteXml)
+            .build(),
+    )
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -348,7 +359,7 @@ async fn ec2(
     settings: &AwsSettings,
     scope: &str,
 ) -> Result<Model, FetchError> {
-    let client = aws_sdk_ec2::Client::new(config);
+    let client = ec2_client(config);
     let includes: Vec<FilterSet> = if settings.include_filters.is_empty() {
         vec![with_state_default(&Vec::new())]
     } else {
@@ -400,7 +411,11 @@ async fn ec2(
 }
 
 async fn rds(config: &SdkConfig, region: &str, scope: &str) -> Result<Model, FetchError> {
-    let client = aws_sdk_rds::Client::new(config);
+    let client = aws_sdk_rds::Client::from_conf(
+        aws_sdk_rds::config::Builder::from(config)
+            .interceptor(CompleteXml)
+            .build(),
+    );
     let mut model = Model::default();
     let mut pages = client.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -424,7 +439,11 @@ async fn rds(config: &SdkConfig, region: &str, scope: &str) -> Result<Model, Fet
 }
 
 async fn elasticache(config: &SdkConfig, region: &str, scope: &str) -> Result<Model, FetchError> {
-    let client = aws_sdk_elasticache::Client::new(config);
+    let client = aws_sdk_elasticache::Client::from_conf(
+        aws_sdk_elasticache::config::Builder::from(config)
+            .interceptor(CompleteXml)
+            .build(),
+    );
     let mut model = Model::default();
     let mut pages = client.describe_replication_groups().into_paginator().send();
     while let Some(page) = pages.next().await {

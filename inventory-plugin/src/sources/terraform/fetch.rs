@@ -4,13 +4,16 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use crate::config::{S3Location, StateSource};
+use crate::config::{ClientSettings, S3Location, StateSource};
 use crate::error::{Error, Result, io_reason, one_line};
 
 /// Read every source in order, returning `(name, text)` pairs.
-pub fn read_all(sources: &[StateSource], default_state: bool) -> Result<Vec<(String, String)>> {
+pub fn read_all(
+    sources: &[StateSource],
+    default_state: bool,
+    client: &ClientSettings,
+) -> Result<Vec<(String, String)>> {
     let mut texts: Vec<Option<(String, String)>> = Vec::with_capacity(sources.len());
     let mut s3 = Vec::new();
     for (i, source) in sources.iter().enumerate() {
@@ -44,7 +47,7 @@ pub fn read_all(sources: &[StateSource], default_state: bool) -> Result<Vec<(Str
         }
     }
     if !s3.is_empty() {
-        for (i, result) in read_s3_all(s3)? {
+        for (i, result) in read_s3_all(s3, client)? {
             let name = sources[i].to_string();
             let bytes = result.map_err(|m| Error::read(&name, m))?;
             texts[i] = Some((name.clone(), utf8(&name, bytes)?));
@@ -89,7 +92,11 @@ fn run_command(
 
 type S3Result = std::result::Result<Vec<u8>, String>;
 
-fn read_s3_all(locations: Vec<(usize, S3Location)>) -> Result<Vec<(usize, S3Result)>> {
+fn read_s3_all(
+    locations: Vec<(usize, S3Location)>,
+    client: &ClientSettings,
+) -> Result<Vec<(usize, S3Result)>> {
+    let client = *client;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -97,7 +104,7 @@ fn read_s3_all(locations: Vec<(usize, S3Location)>) -> Result<Vec<(usize, S3Resu
     Ok(rt.block_on(async move {
         let mut set = tokio::task::JoinSet::new();
         for (i, loc) in locations {
-            set.spawn(async move { (i, read_s3(&loc).await) });
+            set.spawn(async move { (i, read_s3(&loc, &client).await) });
         }
         let mut results = Vec::new();
         while let Some(joined) = set.join_next().await {
@@ -110,16 +117,32 @@ fn read_s3_all(locations: Vec<(usize, S3Location)>) -> Result<Vec<(usize, S3Resu
     }))
 }
 
-async fn read_s3(loc: &S3Location) -> S3Result {
+/// Read one S3 object whole, within the client's operation timeout (the SDK's covers the call up
+/// to the answer's head; the body is bounded here).
+async fn read_s3(loc: &S3Location, client: &ClientSettings) -> S3Result {
+    let whole = tokio::time::timeout(client.operation_timeout, get_s3(loc, client));
+    whole.await.unwrap_or_else(|_| {
+        Err(format!(
+            "timed out after {} s (operation_timeout)",
+            client.operation_timeout.as_secs_f64()
+        ))
+    })
+}
+
+async fn get_s3(loc: &S3Location, client: &ClientSettings) -> S3Result {
+    use aws_config::retry::RetryConfig;
     use aws_config::timeout::TimeoutConfig;
     use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
-        TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_mins(1))
-            .build(),
-    );
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(client.max_attempts))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(client.connect_timeout)
+                .operation_attempt_timeout(client.attempt_timeout)
+                .operation_timeout(client.operation_timeout)
+                .build(),
+        );
     if let Some(region) = &loc.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }

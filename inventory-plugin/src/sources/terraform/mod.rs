@@ -11,7 +11,7 @@ use crate::model::Model;
 
 /// Read, parse and map every state of `config`; any failing state fails the whole load.
 pub fn load(config: &Config) -> Result<Model> {
-    let texts = fetch::read_all(&config.states, config.default_state)?;
+    let texts = fetch::read_all(&config.states, config.default_state, &config.client)?;
     let mut model = Model::default();
     for (name, text) in &texts {
         let doc = state::parse(name, text)?;
