@@ -57,21 +57,21 @@ impl Error {
     pub(crate) fn config(origin: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Config {
             origin: origin.into(),
-            message: message.into(),
+            message: without_values(&message.into()),
         }
     }
 
     pub(crate) fn read(source_name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Read {
             source_name: source_name.into(),
-            message: message.into(),
+            message: without_values(&message.into()),
         }
     }
 
     pub(crate) fn state(source_name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::State {
             source_name: source_name.into(),
-            message: message.into(),
+            message: without_values(&message.into()),
         }
     }
 }
@@ -94,6 +94,57 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// `message` without the values serde quotes in its errors: `invalid type: string "s3cr3t",
+/// expected a map` becomes `invalid type: string, expected a map`, and likewise for `invalid
+/// value` and `unknown variant`. A state or a config file holds passwords, tokens and tags, and an
+/// error line ends up in CI logs and AWX job output: it names where and what kind of value was
+/// wrong, never the value. Field names (`unknown field `x``, `missing field `y``) are kept.
+pub fn without_values(message: &str) -> String {
+    const MARKS: [&str; 3] = ["invalid type: ", "invalid value: ", "unknown variant "];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, mark)) = MARKS
+        .iter()
+        .filter_map(|m| rest.find(m).map(|at| (at, *m)))
+        .min_by_key(|(at, _)| *at)
+    {
+        out.push_str(&rest[..at + mark.len()]);
+        rest = &rest[at + mark.len()..];
+        // The kind of value (`string`, `integer`, `map`…), up to its literal or the comma.
+        let kind_end = rest.find(['"', '`', ',']).unwrap_or(rest.len());
+        out.push_str(rest[..kind_end].trim_end());
+        rest = &rest[kind_end..];
+        rest = skip_literal(rest);
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` after the quoted literal it starts with (a Rust debug string `"…"` with its escapes, or
+/// a `` `…` `` literal), or `text` unchanged.
+fn skip_literal(text: &str) -> &str {
+    let mut chars = text.char_indices();
+    let close = match chars.next() {
+        Some((_, '"')) => '"',
+        Some((_, '`')) => '`',
+        _ => return text,
+    };
+    let mut escaped = false;
+    for (i, c) in chars {
+        if close == '"' && escaped {
+            escaped = false;
+        } else if close == '"' && c == '\\' {
+            escaped = true;
+        } else if c == close {
+            return &text[i + c.len_utf8()..];
+        }
+    }
+    // An unterminated literal: drop all of it.
+    ""
+}
+
 /// An I/O error's reason without the OS error number noise.
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
@@ -106,4 +157,50 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
 /// Collapse a possibly multi-line message into one line (Ansible shows one stderr line).
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn serde_values_are_dropped_and_names_kept() {
+        let cases = [
+            (
+                "invalid type: string \"SECRET-TAG-1\", expected a map at line 3 column 9",
+                "invalid type: string, expected a map at line 3 column 9",
+            ),
+            (
+                "resources[0]: invalid type: integer `1234`, expected a string",
+                "resources[0]: invalid type: integer, expected a string",
+            ),
+            (
+                "invalid value: string \"a\\\", expected x\", expected one of",
+                "invalid value: string, expected one of",
+            ),
+            (
+                "invalid type: map, expected a string",
+                "invalid type: map, expected a string",
+            ),
+            (
+                "unknown variant `SECRET`, expected `a` or `b`",
+                "unknown variant, expected `a` or `b`",
+            ),
+            (
+                "unknown field `typo`, expected `path`",
+                "unknown field `typo`, expected `path`",
+            ),
+            (
+                "invalid type: string \"unterminated",
+                "invalid type: string",
+            ),
+            (
+                "x: invalid type: boolean `true`, expected a map; y: invalid type: floating point `1.5`, expected u16",
+                "x: invalid type: boolean, expected a map; y: invalid type: floating point, expected u16",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(without_values(input), want, "{input}");
+        }
+    }
 }

@@ -67,6 +67,55 @@ impl PartialEq for ApiVars {
     }
 }
 
+/// A JSON value kept as its compact text (a Terraform output): copied from the state and printed
+/// as it is, never expanded into a tree. An output can be any size and shape, and a
+/// [`serde_json::Value`] of a big nested array costs tens of times its text; this costs its text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(pub Box<RawValue>);
+
+impl RawJson {
+    /// `raw` without the whitespace between its tokens (a v4 state is indented).
+    pub fn compact(raw: &RawValue) -> Self {
+        let text = raw.get();
+        let mut out = String::with_capacity(text.len());
+        let (mut in_string, mut escaped) = (false, false);
+        for c in text.chars() {
+            if in_string {
+                out.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_string = false;
+                }
+            } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
+                in_string = c == '"';
+                out.push(c);
+            }
+        }
+        // Whitespace between tokens is all that went: still the same valid JSON.
+        Self(RawValue::from_string(out).expect("compacting keeps valid JSON valid"))
+    }
+
+    /// `null`.
+    pub fn null() -> Self {
+        Self(RawValue::from_string("null".into()).expect("null is JSON"))
+    }
+
+    /// The value as a tree (for the rare caller that needs one: exports, comparisons).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).expect("a RawJson holds valid JSON")
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get() || self.to_value() == other.to_value()
+    }
+}
+
 /// Whether an RDS endpoint is a single DB instance or an Aurora cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DatabaseKind {
@@ -151,7 +200,7 @@ pub struct LoadBalancer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Output {
     pub name: String,
-    pub value: Value,
+    pub value: RawJson,
     pub origin: Origin,
 }
 

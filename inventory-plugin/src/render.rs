@@ -62,7 +62,7 @@ fn rest(inv: &Inventory) -> RestDoc<'_> {
     RestDoc {
         all: AllDoc {
             children: inv.top_groups().into_iter().collect(),
-            vars: &inv.all_vars,
+            vars: AllVars(inv),
         },
         groups: inv
             .groups
@@ -118,8 +118,39 @@ impl Serialize for HostVarsDoc<'_> {
 #[derive(Debug, Serialize)]
 struct AllDoc<'a> {
     children: Vec<&'a str>,
-    #[serde(skip_serializing_if = "no_vars")]
-    vars: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "AllVars::is_empty")]
+    vars: AllVars<'a>,
+}
+
+/// The variables of `all`: palin's and the Terraform outputs (printed as their text), in one map
+/// in key order.
+#[derive(Debug)]
+struct AllVars<'a>(&'a Inventory);
+
+impl AllVars<'_> {
+    fn is_empty(&self) -> bool {
+        !self.0.has_all_vars()
+    }
+}
+
+impl Serialize for AllVars<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Var<'a> {
+            Value(&'a Value),
+            Raw(&'a serde_json::value::RawValue),
+        }
+        let mut vars: Vec<(&String, Var<'_>)> = self
+            .0
+            .all_vars
+            .iter()
+            .map(|(k, v)| (k, Var::Value(v)))
+            .chain(self.0.outputs.iter().map(|(k, v)| (k, Var::Raw(&v.0))))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(b.0));
+        s.collect_map(vars)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -177,9 +208,9 @@ pub fn graph(inv: &Inventory) -> String {
 /// evaluates), so strings stay strings and lists and dicts keep their shape.
 pub fn ini(inv: &Inventory) -> String {
     let mut out = String::from("# Static snapshot written by palin-inventory --export ini\n");
-    if !inv.all_vars.is_empty() {
+    if inv.has_all_vars() {
         out.push_str("\n[all:vars]\n");
-        for (k, v) in &inv.all_vars {
+        for (k, v) in &inv.all_vars_tree() {
             let _ = writeln!(out, "{k}={}", py_literal(v));
         }
     }
@@ -251,8 +282,8 @@ pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
         }
     }
     let mut all = Map::new();
-    if !inv.all_vars.is_empty() {
-        all.insert("vars".into(), Value::Object(inv.all_vars.clone()));
+    if inv.has_all_vars() {
+        all.insert("vars".into(), Value::Object(inv.all_vars_tree()));
     }
     if !inv.hostvars.is_empty() {
         let hosts = inv

@@ -31,7 +31,11 @@ pub(super) fn client(
         let keys = [
             ("connect_timeout", a.connect_timeout, &mut c.connect_timeout),
             ("attempt_timeout", a.attempt_timeout, &mut c.attempt_timeout),
-            ("operation_timeout", a.operation_timeout, &mut c.operation_timeout),
+            (
+                "operation_timeout",
+                a.operation_timeout,
+                &mut c.operation_timeout,
+            ),
         ];
         for (key, value, slot) in keys {
             if let Some(v) = value {

@@ -152,10 +152,14 @@ pub(super) fn constructed(
                     ));
                 }
             };
+            check_syntax(&expr).map_err(|e| format!("{field}.{key}: {e}"))?;
             out.push((key.to_owned(), expr));
         }
         Ok(out)
     };
+    for (i, k) in keyed_groups.iter().enumerate() {
+        check_syntax(&k.key).map_err(|e| format!("keyed_groups[{i}].key: {e}"))?;
+    }
     Ok(Constructed {
         compose: pairs("compose", compose)?,
         groups: pairs("groups", groups)?,
@@ -163,4 +167,14 @@ pub(super) fn constructed(
         strict,
         leading_separator: leading_separator.unwrap_or(true),
     })
+}
+
+/// A Jinja syntax error in `compose`, `groups` or `keyed_groups` is a configuration error, with
+/// `strict` or without: as in amazon.aws, `strict: false` skips only errors met while evaluating an
+/// expression for a host (an undefined variable), never a typo in the expression itself.
+fn check_syntax(expr: &str) -> Result<(), String> {
+    minijinja::Environment::new()
+        .compile_expression(expr)
+        .map(|_| ())
+        .map_err(|e| format!("not a valid Jinja expression: {e}"))
 }

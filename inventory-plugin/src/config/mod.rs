@@ -25,8 +25,8 @@ mod states;
 mod types;
 
 pub use types::{
-    AwsSettings, BastionRule, CONFIG_FILE_NAME, CacheSettings, ClientSettings, Config, Connection, Constructed,
-    Context, ENV_ATTEMPT_TIMEOUT, ENV_CONFIG, ENV_CONNECT_TIMEOUT, ENV_MAX_ATTEMPTS,
+    AwsSettings, BastionRule, CONFIG_FILE_NAME, CacheSettings, ClientSettings, Config, Connection,
+    Constructed, Context, ENV_ATTEMPT_TIMEOUT, ENV_CONFIG, ENV_CONNECT_TIMEOUT, ENV_MAX_ATTEMPTS,
     ENV_OPERATION_TIMEOUT, ENV_REVEAL, ENV_TF_DATA_DIR, ENV_TF_WORKSPACE, ENV_TFSTATE, FilterSet,
     HostAttr, KeyedGroup, Overrides, S3Location, Source, StateSource, TagGroups,
 };
@@ -353,6 +353,65 @@ mod tests {
             syntax.starts_with("config /") && syntax.contains("/palin.yml: "),
             "{syntax}"
         );
+    }
+
+    #[test]
+    fn jinja_syntax_errors_are_config_errors_even_without_strict() {
+        for yaml in [
+            "compose: {x: 'a +'}",
+            "groups: {g: \"tags['Role' == 'web'\"}",
+            "keyed_groups: [{key: 'tags.Role |'}]",
+            "strict: false\ncompose: {ansible_host: 'private_ip_address }}'}",
+        ] {
+            let err = load_with(Some(yaml), &[]).expect_err(yaml);
+            assert!(err.is_config(), "{err}");
+            assert!(
+                err.to_string().contains("not a valid Jinja expression"),
+                "{err}"
+            );
+        }
+        // An undefined variable is met only when evaluating, so it is not a config error.
+        load_with(Some("compose: {x: no_such_var}"), &[]).expect("loads");
+    }
+
+    #[test]
+    fn aws_timeouts_come_from_the_file_and_the_environment() {
+        let c = load_with(Some("source: aws"), &[]).expect("loads").client;
+        assert_eq!(c, ClientSettings::default());
+        let c = load_with(
+            Some("source: aws\naws: {attempt_timeout: 2.5, max_attempts: 2}"),
+            &[(ENV_OPERATION_TIMEOUT, "7")],
+        )
+        .expect("loads")
+        .client;
+        assert_eq!(c.attempt_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(c.operation_timeout, std::time::Duration::from_secs(7));
+        assert_eq!(c.max_attempts, 2);
+        let c = load_with(None, &[(ENV_ATTEMPT_TIMEOUT, "1")])
+            .expect("loads")
+            .client;
+        assert_eq!(c.attempt_timeout, std::time::Duration::from_secs(1));
+        for (yaml, vars, want) in [
+            (
+                "source: aws\naws: {attempt_timeout: 0}",
+                &[][..],
+                "aws.attempt_timeout",
+            ),
+            (
+                "source: aws\naws: {max_attempts: 0}",
+                &[],
+                "aws.max_attempts",
+            ),
+            (
+                "source: aws",
+                &[(ENV_CONNECT_TIMEOUT, "soon")],
+                ENV_CONNECT_TIMEOUT,
+            ),
+            ("source: aws", &[(ENV_MAX_ATTEMPTS, "99")], ENV_MAX_ATTEMPTS),
+        ] {
+            let err = load_with(Some(yaml), vars).expect_err(yaml).to_string();
+            assert!(err.contains(want), "{err}");
+        }
     }
 
     #[test]

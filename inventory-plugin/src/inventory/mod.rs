@@ -49,6 +49,7 @@ pub fn build(mut model: Model, config: &Config) -> Result<Inventory> {
         .iter_mut()
         .map(|i| i.api_vars.take().map(|a| a.0))
         .collect();
+    let outputs = std::mem::take(&mut model.outputs);
     let model = &model;
     let unique = hosts::unique_instances(&model.instances);
     let instances: Vec<&Instance> = unique.iter().map(|&i| &model.instances[i]).collect();
@@ -72,8 +73,9 @@ pub fn build(mut model: Model, config: &Config) -> Result<Inventory> {
     if config.palin_extras {
         endpoints::add_endpoints(&mut inv, model, config)?;
     }
-    outputs::add_outputs(&mut inv, model, config)?;
+    outputs::add_outputs(&mut inv, outputs, config)?;
     if let Some(stale) = &model.stale {
+        inv.outputs.remove("palin_inventory_stale");
         inv.all_vars.insert(
             "palin_inventory_stale".into(),
             json!({ "fetched_at": stale.fetched_at, "error": stale.error }),

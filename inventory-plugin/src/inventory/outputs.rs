@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::types::Inventory;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::Output;
 
 /// Variable names Ansible reserves (`ansible.vars.reserved.get_reserved_names()`, ansible-core
 /// 2.19): a variable with one of these names makes Ansible warn on every run.
@@ -89,12 +89,16 @@ pub const RESERVED_NAMES: [&str; 75] = [
 ];
 
 /// Add the outputs of `model` to `inv`, unless `terraform.outputs` is off.
-pub(super) fn add_outputs(inv: &mut Inventory, model: &Model, config: &Config) -> Result<()> {
+pub(super) fn add_outputs(
+    inv: &mut Inventory,
+    outputs: Vec<Output>,
+    config: &Config,
+) -> Result<()> {
     if !config.outputs {
         return Ok(());
     }
-    let mut from: BTreeMap<String, &str> = BTreeMap::new();
-    for output in &model.outputs {
+    let mut from: BTreeMap<String, String> = BTreeMap::new();
+    for output in outputs {
         // Terraform allows `-` in output names; Ansible variable names do not. A name Ansible
         // reserves (an output called `tags`, `name`, `port`, ...) gets `tf_` in front.
         let mut name = format!("{}{}", config.outputs_prefix, output.name.replace('-', "_"));
@@ -102,7 +106,7 @@ pub(super) fn add_outputs(inv: &mut Inventory, model: &Model, config: &Config) -
             name.insert_str(0, "tf_");
         }
         if let Some(source) = from.get(&name) {
-            if inv.all_vars.get(&name) != Some(&output.value) {
+            if inv.outputs.get(&name) != Some(&output.value) {
                 return Err(Error::Inventory(format!(
                     "output {:?} has different values in {source} and {}; read only one of these states, or set terraform.outputs: false",
                     output.name, output.origin.source
@@ -116,8 +120,8 @@ pub(super) fn add_outputs(inv: &mut Inventory, model: &Model, config: &Config) -
                 output.name
             )));
         }
-        from.insert(name.clone(), &output.origin.source);
-        inv.all_vars.insert(name, output.value.clone());
+        from.insert(name.clone(), output.origin.source);
+        inv.outputs.insert(name, output.value);
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::config::{self, Context, Overrides};
-use crate::model::{Cache, CacheKind, Database, DatabaseKind, Origin, Output};
+use crate::model::{Cache, CacheKind, Database, DatabaseKind, Origin, Output, RawJson};
 
 fn config(yaml: &str) -> Config {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -441,7 +441,7 @@ fn endpoints_sharing_a_name_are_kept_apart_or_merged() {
 fn outputs_merge_when_equal_and_fail_when_they_disagree() {
     let out = |name: &str, value: Value, source: &str| Output {
         name: name.into(),
-        value,
+        value: RawJson(serde_json::value::to_raw_value(&value).expect("json")),
         origin: Origin {
             source: source.into(),
             ..Origin::default()
@@ -455,12 +455,12 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         ..Model::default()
     };
     let inv = build(same.clone(), &config("")).expect("builds");
-    assert_eq!(inv.all_vars["vpc_id"], "vpc-1");
+    assert_eq!(inv.all_vars_tree()["vpc_id"], "vpc-1");
     let prefixed =
         build(same.clone(), &config("terraform: {outputs_prefix: tf_}")).expect("builds");
-    assert_eq!(prefixed.all_vars["tf_vpc_id"], "vpc-1");
+    assert_eq!(prefixed.all_vars_tree()["tf_vpc_id"], "vpc-1");
     let off = build(same.clone(), &config("terraform: {outputs: false}")).expect("builds");
-    assert!(!off.all_vars.contains_key("vpc_id"));
+    assert!(!off.all_vars_tree().contains_key("vpc_id"));
 
     let differ = Model {
         outputs: vec![
@@ -482,9 +482,10 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         ..Model::default()
     };
     let inv = build(reserved.clone(), &config("")).expect("builds");
-    assert_eq!(inv.all_vars["tf_tags"], json!({"Env": "prod"}));
-    assert_eq!(inv.all_vars["tf_port"], 1);
-    assert!(!inv.all_vars.contains_key("tags") && !inv.all_vars.contains_key("port"));
+    let vars = inv.all_vars_tree();
+    assert_eq!(vars["tf_tags"], json!({"Env": "prod"}));
+    assert_eq!(vars["tf_port"], 1);
+    assert!(!vars.contains_key("tags") && !vars.contains_key("port"));
 
     let clash = Model {
         outputs: vec![out("palin_rds", json!(1), "a")],

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::hostvars::HostVars;
+use crate::model::RawJson;
 
 /// Group of every EC2 host (the name the amazon.aws.aws_ec2 plugin uses).
 pub const GROUP_EC2: &str = "aws_ec2";
@@ -29,10 +30,24 @@ pub struct Inventory {
     /// Every group but `all`.
     pub groups: BTreeMap<String, Group>,
     pub all_vars: Map<String, Value>,
+    /// Terraform outputs, variables of `all` too (no name in both maps), kept as their JSON text.
+    pub outputs: BTreeMap<String, RawJson>,
     pub hostvars: BTreeMap<String, HostVars>,
 }
 
 impl Inventory {
+    /// Whether `all` has any variable.
+    pub fn has_all_vars(&self) -> bool {
+        !self.all_vars.is_empty() || !self.outputs.is_empty()
+    }
+
+    /// The variables of `all` as one tree (outputs parsed): for exports, not for `--list`.
+    pub fn all_vars_tree(&self) -> Map<String, Value> {
+        let mut vars = self.all_vars.clone();
+        vars.extend(self.outputs.iter().map(|(k, v)| (k.clone(), v.to_value())));
+        vars
+    }
+
     /// Groups that are no other group's child: the children of `all`.
     pub fn top_groups(&self) -> BTreeSet<&str> {
         let nested: BTreeSet<&str> = self

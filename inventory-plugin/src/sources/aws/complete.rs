@@ -73,8 +73,12 @@ pub(super) fn check(body: &[u8], root: Option<&str>) -> Result<(), String> {
     let mut depth = 0usize;
     let mut roots = 0usize;
     for token in xmlparser::Tokenizer::from(text) {
-        let token =
-            token.map_err(|e| format!("is not a complete, well-formed XML document (at {})", e.pos()))?;
+        let token = token.map_err(|e| {
+            format!(
+                "is not a complete, well-formed XML document (at {})",
+                e.pos()
+            )
+        })?;
         match token {
             xmlparser::Token::ElementStart { local, .. } => {
                 if depth == 0 {
@@ -119,7 +123,10 @@ mod tests {
 
     #[test]
     fn a_whole_document_passes() {
-        assert_eq!(check(DOC.as_bytes(), Some("DescribeInstancesResponse")), Ok(()));
+        assert_eq!(
+            check(DOC.as_bytes(), Some("DescribeInstancesResponse")),
+            Ok(())
+        );
         assert_eq!(check(DOC.as_bytes(), None), Ok(()));
     }
 
@@ -138,9 +145,21 @@ mod tests {
 
     #[test]
     fn other_documents_and_garbage_are_refused_without_their_content() {
-        let other = check(b"<Foo><secret>x</secret></Foo>", Some("DescribeInstancesResponse"));
-        assert_eq!(other, Err("is a <Foo> document, not <DescribeInstancesResponse>".into()));
-        for junk in [&b"SECRET-VALUE not xml"[..], b"", b"{\"a\": 1}", b"<a></a><b/>", b"\xff\xfe"] {
+        let other = check(
+            b"<Foo><secret>x</secret></Foo>",
+            Some("DescribeInstancesResponse"),
+        );
+        assert_eq!(
+            other,
+            Err("is a <Foo> document, not <DescribeInstancesResponse>".into())
+        );
+        for junk in [
+            &b"SECRET-VALUE not xml"[..],
+            b"",
+            b"{\"a\": 1}",
+            b"<a></a><b/>",
+            b"\xff\xfe",
+        ] {
             let err = check(junk, None).expect_err("junk");
             assert!(!err.contains("SECRET"), "{err}");
         }

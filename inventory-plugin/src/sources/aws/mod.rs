@@ -43,8 +43,10 @@ pub fn load(
             .build()
     }
     .map_err(|e| Error::Aws(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(fetch::fetch(settings, client)).or_else(|e| {
-        let message = format!("{}: {}", e.scope, e.message);
-        stale(message.clone()).ok_or(Error::Aws(message))
-    })
+    runtime
+        .block_on(fetch::fetch(settings, client))
+        .or_else(|e| {
+            let message = format!("{}: {}", e.scope, e.message);
+            stale(message.clone()).ok_or(Error::Aws(message))
+        })
 }

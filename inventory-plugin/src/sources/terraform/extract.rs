@@ -15,7 +15,7 @@ use super::state::{ResourceObject, Sensitive, StateDoc};
 use crate::error::{Error, Result};
 use crate::model::{
     Cache, CacheKind, CacheNode, Database, DatabaseKind, ElasticIp, Instance, LoadBalancer, Model,
-    Origin, Output, region_of,
+    Origin, Output, RawJson, region_of,
 };
 
 /// Map one parsed state to the model. `source` names the state in errors and hostvars;
@@ -50,7 +50,7 @@ pub fn extract(source: &str, doc: &StateDoc<'_>, reveal: &BTreeSet<String>) -> R
         };
         model.outputs.push(Output {
             name: name.clone(),
-            value: output.value.clone(),
+            value: output.value.map_or_else(RawJson::null, RawJson::compact),
             origin,
         });
     }
@@ -397,12 +397,12 @@ fn de_port<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u16>, 
         None | Some(Port::Num(0)) => Ok(None),
         Some(Port::Num(n)) => u16::try_from(n)
             .map(Some)
-            .map_err(|_| de::Error::custom(format!("port {n} out of range"))),
+            .map_err(|_| de::Error::custom("port: a number out of range 0 to 65535")),
         Some(Port::Text(s)) if s.is_empty() => Ok(None),
         Some(Port::Text(s)) => s
             .parse()
             .map(Some)
-            .map_err(|_| de::Error::custom(format!("port {s:?} is not a number"))),
+            .map_err(|_| de::Error::custom("port: a string that is not a number")),
     }
 }
 
@@ -571,6 +571,37 @@ mod tests {
         format!(
             r#"{{"version":4,"outputs":{{"pw":{{"value":"S3CRET","type":"string","sensitive":true}},"url":{{"value":"https://x","type":"string"}}}},"resources":[{resources}]}}"#
         )
+    }
+
+    #[test]
+    fn errors_name_the_place_and_kind_never_the_value() {
+        let cases = [
+            // A tag map given as a string, a password as a number, a port as text.
+            r#"{"mode":"managed","type":"aws_instance","name":"web","instances":[{"attributes":{"id":"i-1","tags":"SECRET-TAG-1"}}]}"#,
+            r#"{"mode":"managed","type":"aws_db_instance","name":"db","instances":[{"attributes":{"identifier":"d","address":"d.rds","port":5432,"password":123456789}}]}"#,
+            r#"{"mode":"managed","type":"aws_db_instance","name":"db","instances":[{"attributes":{"identifier":"d","address":"d.rds","port":"SECRET-PORT"}}]}"#,
+        ];
+        for resource in cases {
+            let text = v4(resource);
+            let doc = parse("t", &text).expect("valid JSON state");
+            let err = extract("t", &doc, &BTreeSet::new())
+                .expect_err("wrong attribute types")
+                .to_string();
+            assert!(
+                !err.contains("SECRET") && !err.contains("123456789"),
+                "{err}"
+            );
+            assert!(err.contains("unexpected attributes"), "{err}");
+        }
+        let bad_version = parse("t", r#"{"version":"SECRET-V"}"#).expect_err("not a state");
+        assert!(!bad_version.to_string().contains("SECRET"), "{bad_version}");
+    }
+
+    #[test]
+    fn outputs_keep_their_value_as_compact_text() {
+        let text = "{\"version\": 4, \"outputs\": {\"o\": {\"value\": [ 1, {\"a b\" : \" x \\\" y \"} ],\n \"type\": \"x\"}}, \"resources\": []}";
+        let m = model(text, &[]);
+        assert_eq!(m.outputs[0].value.0.get(), r#"[1,{"a b":" x \" y "}]"#);
     }
 
     #[test]

@@ -179,11 +179,11 @@ impl ResourceObject<'_> {
     }
 }
 
-/// A Terraform output as stored in state.
+/// A Terraform output as stored in state: its value as the state's text (never parsed here).
 #[derive(Debug, Deserialize)]
-pub struct StateOutput {
-    #[serde(default)]
-    pub value: Value,
+pub struct StateOutput<'a> {
+    #[serde(borrow, default)]
+    pub value: Option<&'a RawValue>,
     #[serde(default)]
     pub sensitive: bool,
 }
@@ -192,7 +192,7 @@ pub struct StateOutput {
 #[derive(Debug, Default)]
 pub struct StateDoc<'a> {
     pub objects: Vec<ResourceObject<'a>>,
-    pub outputs: BTreeMap<String, StateOutput>,
+    pub outputs: BTreeMap<String, StateOutput<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -217,8 +217,8 @@ struct V4Document<'a> {
     version: u64,
     #[serde(borrow, default)]
     resources: Vec<V4Resource<'a>>,
-    #[serde(default)]
-    outputs: Option<BTreeMap<String, StateOutput>>,
+    #[serde(borrow, default)]
+    outputs: Option<BTreeMap<String, StateOutput<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -252,8 +252,8 @@ struct V4Instance<'a> {
 
 #[derive(Deserialize)]
 struct ShowValues<'a> {
-    #[serde(default)]
-    outputs: BTreeMap<String, StateOutput>,
+    #[serde(borrow, default)]
+    outputs: BTreeMap<String, StateOutput<'a>>,
     #[serde(borrow, default)]
     root_module: Option<ShowModule<'a>>,
 }
@@ -324,7 +324,8 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
                 "unknown state format version {v}; palin-inventory reads version 4 (Terraform 0.12 to 1.x)"
             ))),
             None => Err(bad(format!(
-                "not a Terraform state: \"version\" is {version}, not a state format number"
+                "not a Terraform state: \"version\" is {}, not a state format number",
+                kind(version)
             ))),
         };
     }
@@ -336,12 +337,33 @@ pub fn parse<'a>(name: &str, text: &'a str) -> Result<StateDoc<'a>> {
         return match major {
             Some(0 | 1) => parse_show(&top)
                 .map_err(|e| bad(format!("invalid `terraform show -json` document: {e}"))),
-            _ => Err(bad(format!(
-                "unknown `terraform show -json` format_version {format_version}; palin-inventory reads 0.x and 1.x"
-            ))),
+            _ => Err(bad(match format_version.as_str() {
+                // A version-like string is shown; anything else by its kind only.
+                Some(v) if v.len() <= 16 && v.chars().all(|c| c.is_ascii_digit() || c == '.') => {
+                    format!(
+                        "unknown `terraform show -json` format_version {v:?}; palin-inventory reads 0.x and 1.x"
+                    )
+                }
+                _ => format!(
+                    "`terraform show -json` format_version is {}, not a version such as \"1.0\"",
+                    kind(format_version)
+                ),
+            })),
         };
     }
     Err(bad("not a Terraform state: neither a state file (\"version\") nor `terraform show -json` output (\"format_version\")".into()))
+}
+
+/// What kind of JSON value `v` is, for messages that must not quote it.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Describe a JSON syntax error in user terms.
@@ -373,14 +395,17 @@ fn parse_v4<'a>(top: &Top<'a>) -> serde_json::Result<StateDoc<'a>> {
         None => Vec::new(),
     };
     let outputs = match top.outputs {
-        Some(raw) => serde_json::from_str::<Option<BTreeMap<String, StateOutput>>>(raw.get())?
+        Some(raw) => serde_json::from_str::<Option<BTreeMap<String, StateOutput<'a>>>>(raw.get())?
             .unwrap_or_default(),
         None => BTreeMap::new(),
     };
     Ok(v4_doc(resources, outputs))
 }
 
-fn v4_doc(resources: Vec<V4Resource<'_>>, outputs: BTreeMap<String, StateOutput>) -> StateDoc<'_> {
+fn v4_doc<'a>(
+    resources: Vec<V4Resource<'a>>,
+    outputs: BTreeMap<String, StateOutput<'a>>,
+) -> StateDoc<'a> {
     let mut objects = Vec::with_capacity(resources.len());
     for r in resources {
         let managed = r.mode.as_deref().unwrap_or("managed") == "managed";
@@ -519,7 +544,7 @@ mod tests {
         assert!(!doc.objects[2].sensitive.key("tags", "Name"));
         assert!(doc.objects[2].sensitive.attr("user_data"));
         assert!(!doc.objects[3].managed);
-        assert_eq!(doc.outputs["a"].value, Value::String("x".into()));
+        assert_eq!(doc.outputs["a"].value.map(RawValue::get), Some(r#""x""#));
     }
 
     #[test]
