@@ -103,6 +103,8 @@ ENVIRONMENT
   PALIN_TFSTATE=SRC[:SRC...]  states to read, replacing terraform.states: a path (v4 state or
                               `terraform show -json` output), - for stdin, or s3://BUCKET/KEY
   PALIN_REVEAL=NAME[,NAME]    sensitive outputs / secret attributes to include
+  PALIN_AWS_CONNECT_TIMEOUT, PALIN_AWS_ATTEMPT_TIMEOUT, PALIN_AWS_OPERATION_TIMEOUT (seconds),
+  PALIN_AWS_MAX_ATTEMPTS      every AWS call, S3 states included (defaults 5, 10, 30, 5)
   TF_WORKSPACE, TF_DATA_DIR   Terraform's own workspace selection, honoured as Terraform does
   AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...
                               the standard AWS settings, used for s3:// states
@@ -161,6 +163,8 @@ palin.yml (every key optional)
     exclude_filters: [{...}]             and exclude_filters: [...] as in aws_ec2
     services: [ec2, rds, elasticache]
     strict_permissions: true             false: skip regions/accounts not authorised
+    attempt_timeout: 10                  seconds per attempt; also connect_timeout: 5,
+    operation_timeout: 30                a call with its retries; max_attempts: 5
     cache: {ttl: 3600, dir: DIR, stale_on_error: false}
                                          on-disk cache of the fetched data (--refresh-cache)
   An amazon.aws.aws_ec2 file (plugin: amazon.aws.aws_ec2, or palin.aws.aws_ec2) given as the

@@ -9,6 +9,11 @@ use palin_inventory::cli::Cli;
 use palin_inventory::config::Context;
 use palin_inventory::error::one_line;
 
+mod oom;
+
+#[global_allocator]
+static ALLOCATOR: oom::Checked = oom::Checked;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

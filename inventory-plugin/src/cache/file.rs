@@ -5,7 +5,10 @@
 //! the same configuration prints that document as it is.
 //!
 //! Layout: one line of JSON (the [`Header`]), then `list_len` bytes of `--list` document, then
-//! the model as JSON. This module knows the layout only; when to read and write is `super`'s.
+//! `model_len` bytes of the model as JSON. A file whose size is not exactly that (cut short by a
+//! full disk or a crashed copy, or grown) or whose document does not match its hash is no entry:
+//! a damaged cache is a miss, never an inventory. This module knows the layout only; when to read
+//! and write is `super`'s.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -17,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::AwsSettings;
 use crate::model::Model;
 
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -26,6 +29,9 @@ struct Header {
     /// [`crate::config::Config`] key of the `--list` document that follows, if any.
     list_key: Option<String>,
     list_len: u64,
+    /// [`stable_hash`] of the `--list` document (it is served as it is, never parsed).
+    list_hash: u64,
+    model_len: u64,
 }
 
 /// An open cache entry (only its header read so far).
@@ -34,6 +40,7 @@ pub struct Cached {
     pub fetched_at: u64,
     list_key: Option<String>,
     list_len: u64,
+    list_hash: u64,
     /// The file, positioned just after the header.
     file: BufReader<File>,
 }
@@ -54,7 +61,7 @@ impl Cached {
             .take(self.list_len)
             .read_to_end(&mut text)
             .ok()?;
-        if text.len() as u64 != self.list_len {
+        if text.len() as u64 != self.list_len || stable_hash_bytes(&text) != self.list_hash {
             return None;
         }
         String::from_utf8(text).ok()
@@ -79,8 +86,12 @@ fn now() -> u64 {
 
 /// FNV-1a: a stable 64-bit hash (the standard library's hashers may change between releases).
 pub fn stable_hash(text: &str) -> u64 {
+    stable_hash_bytes(text.as_bytes())
+}
+
+fn stable_hash_bytes(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
+    for &b in bytes {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
@@ -111,16 +122,23 @@ pub fn path(dir: &Path, settings: &AwsSettings) -> PathBuf {
     ))
 }
 
-/// Open a cache entry; an absent, unreadable or foreign file is simply no entry.
+/// Open a cache entry; an absent, unreadable, foreign or damaged (wrong size) file is simply no
+/// entry.
 pub fn read(path: &Path) -> Option<Cached> {
-    let mut file = BufReader::new(File::open(path).ok()?);
+    let file = File::open(path).ok()?;
+    let size = file.metadata().ok()?.len();
+    let mut file = BufReader::new(file);
     let mut line = String::new();
-    file.read_line(&mut line).ok()?;
+    file.by_ref().take(4096).read_line(&mut line).ok()?;
     let header: Header = serde_json::from_str(&line).ok()?;
-    (header.format == FORMAT).then_some(Cached {
+    let whole = (line.len() as u64)
+        .checked_add(header.list_len)?
+        .checked_add(header.model_len)?;
+    (header.format == FORMAT && whole == size).then_some(Cached {
         fetched_at: header.fetched_at,
         list_key: header.list_key,
         list_len: header.list_len,
+        list_hash: header.list_hash,
         file,
     })
 }
@@ -137,6 +155,8 @@ pub fn write(path: &Path, model_json: &[u8], list: Option<(&str, &str)>) -> std:
         fetched_at: now(),
         list_key: list.map(|(key, _)| key.to_owned()),
         list_len: list.map_or(0, |(_, doc)| doc.len() as u64),
+        list_hash: list.map_or(0, |(_, doc)| stable_hash(doc)),
+        model_len: model_json.len() as u64,
     };
     let mut text = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
     text.push(b'\n');
@@ -187,6 +207,29 @@ mod tests {
         assert!(
             read(&p).is_none(),
             "a corrupt cache is a miss, not an error"
+        );
+        // Cut anywhere, grown, or changed within the document: never served.
+        write(&p, &json, Some(("k1", "{\"doc\":1}\n"))).expect("written");
+        let whole = std::fs::read(&p).expect("read");
+        for cut in 0..whole.len() {
+            std::fs::write(&p, &whole[..cut]).expect("cut");
+            assert!(read(&p).is_none(), "cut at {cut}");
+        }
+        std::fs::write(&p, [&whole[..], b" "].concat()).expect("grown");
+        assert!(read(&p).is_none(), "grown");
+        let body = whole.iter().position(|&b| b == b'\n').expect("header line") + 1;
+        let at = body
+            + whole[body..]
+                .iter()
+                .position(|&b| b == b'1')
+                .expect("doc digit");
+        let mut changed = whole.clone();
+        changed[at] = b'2';
+        std::fs::write(&p, &changed).expect("changed");
+        assert_eq!(
+            read(&p).expect("same size").list("k1"),
+            None,
+            "changed document"
         );
     }
 }
