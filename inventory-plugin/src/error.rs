@@ -85,7 +85,27 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {
-        let text = one_line(&e.to_string());
+        // The service's own words, without the struct dump and request id the SDK prints.
+        let text = match e.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            Some(meta) => match (meta.code(), meta.message()) {
+                (Some(c), Some(m)) => format!("{c}: {}", one_line(m)),
+                (Some(c), None) => c.to_owned(),
+                (None, Some(m)) => one_line(m),
+                (None, None) => String::new(),
+            },
+            None => one_line(&e.to_string()),
+        };
+        // Wrappers that say nothing the next part does not ("other", "service error",
+        // "unhandled error (Code)" before the code's own line).
+        if let Some(last) = parts.last()
+            && (matches!(last.as_str(), "other" | "service error")
+                || last
+                    .strip_prefix("unhandled error (")
+                    .and_then(|c| c.strip_suffix(')'))
+                    .is_some_and(|code| text.starts_with(code)))
+        {
+            parts.pop();
+        }
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
