@@ -21,7 +21,7 @@ jobs=${FUZZ_JOBS:-1}
 
 max_len() {
     case $1 in
-        tfstate) echo 65536 ;;
+        tfstate) echo 16384 ;;
         expression) echo 512 ;;
         *) echo 4096 ;;
     esac
@@ -71,7 +71,7 @@ for t in "${targets[@]}"; do
         rm -rf "$fresh"
     fi
     files=$(find "corpus/$t" -type f | wc -l)
-    size=$(du -sk "corpus/$t" | cut -f1)
+    size=$(( $(cat "corpus/$t"/* | wc -c) / 1024 ))
     new=$(($(find "artifacts/$t" -type f | wc -l) - before))
     rate=$(( ${execs:-0} / (took > 0 ? took : 1) ))
     summary+=("$(printf '%-12s %6ss %12s %8s %7s %7s %6s files %6s KB  oom/timeout/crash %-9s new artifacts %s' \

@@ -128,9 +128,12 @@ fn check_inventory(list_text: &str, inv: &Inventory, secret_free: bool) -> Check
     Ok(())
 }
 
+/// An error as the binary prints it (`palin-inventory: ` and the message made one line, see
+/// main.rs): not empty, and quoting no marked value.
 fn check_error(message: &str, may_name: bool) -> Checked {
-    one_line_error(message)?;
-    no_echo(message, may_name)
+    let line = palin_inventory::error::one_line(message);
+    one_line_error(&line)?;
+    no_echo(&line, may_name)
 }
 
 // ----------------------------------------------------------------------------------- tfstate
@@ -382,6 +385,10 @@ fn state_marks(data: &[u8]) -> StateMarks {
 /// `data` as a Terraform state file, through `palin-inventory --list --tfstate FILE` (the real
 /// run: config, read, parse, extract, inventory, render) with no config and no environment.
 pub fn check_tfstate(data: &[u8]) -> Checked {
+    common::guarded(|| check_tfstate_unguarded(data))
+}
+
+fn check_tfstate_unguarded(data: &[u8]) -> Checked {
     let marks = state_marks(data);
     let path = scratch("state.tfstate", data);
     let cli = <palin_inventory::cli::Cli as clap::Parser>::try_parse_from([
@@ -434,7 +441,9 @@ pub enum FixedModel {
 /// and whether [`SECRET`] is anywhere in it.
 fn yaml_marks(text: &str) -> (bool, bool) {
     let Ok(value) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) else {
-        return (false, text.contains(SECRET));
+        // Not YAML (palin fails the same way): the parser's messages quote keys (`duplicate entry
+        // with key "…"`), which are places, and no values.
+        return (true, text.contains(SECRET));
     };
     fn walk(v: &serde_yaml_ng::Value, expr: bool, found: &mut bool) {
         use serde_yaml_ng::Value as Y;
@@ -508,12 +517,20 @@ fn build_and_check(
 
 /// `data` as a palin.yml: loaded and validated; if it loads, an inventory of [`FIXED_STATE`].
 pub fn check_palin_yml(data: &[u8]) -> Checked {
+    common::guarded(|| check_palin_yml_unguarded(data))
+}
+
+fn check_palin_yml_unguarded(data: &[u8]) -> Checked {
     check_config_text(data, FixedModel::Terraform, "palin.yml")
 }
 
 /// `data` as an aws_ec2.yml (or whatever its `plugin:` says): loaded and validated; if it loads,
 /// an inventory of [`FIXED_AWS_MODEL`].
 pub fn check_aws_ec2_yml(data: &[u8]) -> Checked {
+    common::guarded(|| check_aws_ec2_yml_unguarded(data))
+}
+
+fn check_aws_ec2_yml_unguarded(data: &[u8]) -> Checked {
     check_config_text(data, FixedModel::Aws, "aws_ec2.yml")
 }
 
@@ -529,6 +546,10 @@ pub fn check_aws_ec2_yml(data: &[u8]) -> Checked {
 /// * bits 4-6 (keyed group): `default_value: none`, `trailing_separator: false`,
 ///   `parent_group: keyed`; bit 7: empty prefix.
 pub fn check_expression(data: &[u8]) -> Checked {
+    common::guarded(|| check_expression_unguarded(data))
+}
+
+fn check_expression_unguarded(data: &[u8]) -> Checked {
     use serde_yaml_ng::{Mapping, Value as Y};
     let Some((&flags, rest)) = data.split_first() else {
         return Ok(());

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 #[path = "common.rs"]
 pub mod common;
 
-use common::{Checked, SECRET, leaves, one_line_error, violation};
+use common::{Checked, SECRET, leaves, violation};
 
 #[allow(clippy::needless_pass_by_value)] // the signature execute() expects
 fn docker_body(ctx: &Context, o: docker_deploy::options::Options) -> ModuleResult {
@@ -81,14 +81,17 @@ fn check_one(
             ));
         }
     };
-    if failed {
-        let Some(Value::String(msg)) = map.get("msg") else {
-            return Err(violation(
-                "bad-result",
-                format!("{name}: a failure without a msg"),
-            ));
-        };
-        one_line_error(msg)?;
+    // A failure says why (Ansible shows `msg` as it is; it may quote option names, odd ones too).
+    if failed
+        && !map
+            .get("msg")
+            .and_then(Value::as_str)
+            .is_some_and(|m| !m.trim().is_empty())
+    {
+        return Err(violation(
+            "bad-result",
+            format!("{name}: a failure without a msg"),
+        ));
     }
     // Secrets: SECRET only in no_log places of the input, so never in the result.
     let Some(input) = input else { return Ok(()) };
@@ -120,6 +123,10 @@ fn check_one(
 
 /// `data` as a module's args file, for both modules.
 pub fn check_module_args(data: &[u8]) -> Checked {
+    common::guarded(|| check_module_args_unguarded(data))
+}
+
+fn check_module_args_unguarded(data: &[u8]) -> Checked {
     // The SDK reads the args file as UTF-8 text; other bytes never reach validation.
     let Ok(text) = std::str::from_utf8(data) else {
         return Ok(());
