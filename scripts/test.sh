@@ -16,7 +16,10 @@ if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/moto_server" || ! -x "$venv/bin
 fi
 export PALIN_VENV="$venv"
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step says when it started (elapsed seconds since the suite began), so CI logs show where
+# the time goes.
+started=$SECONDS
+step() { printf '\n== %s  [+%ds]\n' "$*" "$((SECONDS - started))"; }
 
 # The fleet test's Debian host image (debootstrap + import, ~1 min, mostly downloads) is built in
 # the background while Rust compiles; pytest waits for it (tests/fleet/hostimage.py reuses it).
@@ -66,4 +69,5 @@ cat "$repo/.tmp/fleet-image.log"
 
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 step "pytest tests/ (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
-"$venv/bin/python" -m pytest -q tests/
+"$venv/bin/python" -m pytest -q --durations=25 tests/
+step "done"

@@ -15,6 +15,7 @@ pub mod error;
 pub mod hostvars;
 pub mod inventory;
 pub mod model;
+pub mod panics;
 pub mod render;
 pub mod sources;
 

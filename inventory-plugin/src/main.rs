@@ -15,6 +15,21 @@ mod oom;
 static ALLOCATOR: oom::Checked = oom::Checked;
 
 fn main() -> ExitCode {
+    // One stderr line for a panic on this thread; a worker thread's panic is reported by whoever
+    // joins it, and a panic palin catches (panics::catch) is that caller's to word.
+    std::panic::set_hook(Box::new(|info| {
+        let on_main = std::thread::current().name() == Some("main");
+        if on_main && !palin_inventory::panics::is_catching() {
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!(
+                "palin-inventory: internal error (a bug, please report it): {}{at}",
+                one_line(&palin_inventory::panics::message(info.payload()))
+            );
+        }
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

@@ -98,7 +98,7 @@ pub(super) fn settings(
         }
         Some(_) => return Err("regions: expected `all` or a list of region names".into()),
     };
-    check_regions(regions.iter().flatten().chain(a.region.iter()))?;
+    check_regions(regions.as_deref().unwrap_or_default(), a.region.as_ref())?;
     let mut include_filters = Vec::new();
     if let Some(f) = &a.filters {
         include_filters.push(filter_set(f).map_err(|m| format!("filters: {m}"))?);
@@ -115,12 +115,13 @@ pub(super) fn settings(
     let services = a
         .services
         .unwrap_or_else(|| vec!["ec2".into(), "rds".into(), "elasticache".into()]);
-    if let Some(s) = services
+    // Messages name the entry by its position, never quote it (see error::without_values).
+    if let Some(i) = services
         .iter()
-        .find(|s| !["ec2", "rds", "elasticache"].contains(&s.as_str()))
+        .position(|s| !["ec2", "rds", "elasticache"].contains(&s.as_str()))
     {
         return Err(format!(
-            "services: unknown service {s:?} (expected ec2, rds, elasticache)"
+            "services[{i}]: unknown service (expected ec2, rds or elasticache)"
         ));
     }
     if a.concurrency == Some(0) {
@@ -174,15 +175,22 @@ pub(super) fn cache_settings(
     }
 }
 
-/// The first name that is not an AWS region name, as an error.
-pub(super) fn check_regions<'a>(
-    mut names: impl Iterator<Item = &'a String>,
+/// The first of `regions` and then `region` that is not an AWS region name, as an error naming
+/// its place.
+pub(super) fn check_regions(
+    regions: &[String],
+    region: Option<&String>,
 ) -> std::result::Result<(), String> {
-    match names.find(|r| !is_region_name(r)) {
-        Some(r) => Err(format!(
-            "regions: {r:?} is not an AWS region name (like eu-west-1)"
-        )),
-        None => Ok(()),
+    if let Some(i) = regions.iter().position(|r| !is_region_name(r)) {
+        return Err(format!(
+            "regions[{i}]: not an AWS region name (like eu-west-1)"
+        ));
+    }
+    match region {
+        Some(r) if !is_region_name(r) => {
+            Err("region: not an AWS region name (like eu-west-1)".into())
+        }
+        _ => Ok(()),
     }
 }
 

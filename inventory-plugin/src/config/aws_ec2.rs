@@ -191,7 +191,7 @@ impl Options<'_> {
             })
             .collect::<Result<_>>()?;
         let region = self.string(&["region"])?;
-        check_regions(regions.iter().chain(region.iter())).map_err(|m| self.bad(m))?;
+        check_regions(&regions, region.as_ref()).map_err(|m| self.bad(m))?;
         Ok((regions, region))
     }
 
@@ -255,9 +255,10 @@ impl Options<'_> {
                 "jsonfile" | "ansible.builtin.jsonfile" | "community.general.jsonfile"
             )
         {
-            return Err(self.bad(format!(
-                "cache_plugin: {p:?} is not supported (palin-inventory keeps its own JSON file cache)"
-            )));
+            return Err(self.bad(
+                "cache_plugin: not supported (palin-inventory keeps its own JSON file cache: jsonfile)"
+                    .into(),
+            ));
         }
         if !self.boolean("cache", false)? {
             return Ok(None);

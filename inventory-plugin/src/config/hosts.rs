@@ -22,10 +22,11 @@ pub(super) fn host_attrs(
     }
     values
         .iter()
-        .map(|v| {
+        .enumerate()
+        .map(|(i, v)| {
             HostAttr::parse(v).ok_or_else(|| {
                 format!(
-                    "{field}: unknown entry {v:?} (expected tag:<Key>, instance-id, eip, ip-address, private-ip-address, dns-name or private-dns-name)"
+                    "{field}[{i}]: unknown entry (expected tag:<Key>, instance-id, eip, ip-address, private-ip-address, dns-name or private-dns-name)"
                 )
             })
         })
@@ -52,7 +53,7 @@ pub(super) fn connection(c: ConnectionSection) -> Result<Connection, String> {
                                 .split_once('=')
                                 .filter(|(k, _)| !k.is_empty())
                                 .ok_or_else(|| {
-                                format!("connection.bastion.tag: expected Key=Value, found {tag:?}")
+                                "connection.bastion.tag: expected Key=Value".to_owned()
                             })?;
                             BastionRule::Tag {
                                 key: key.to_owned(),
@@ -80,9 +81,7 @@ pub(super) fn connection(c: ConnectionSection) -> Result<Connection, String> {
                 bucket: c.ssm_bucket,
             })
         }
-        other => Err(format!(
-            "connection.mode: unknown mode {other:?} (expected ssh or ssm)"
-        )),
+        _ => Err("connection.mode: unknown mode (expected ssh or ssm)".into()),
     }
 }
 
@@ -173,8 +172,8 @@ pub(super) fn constructed(
 /// `strict` or without: as in amazon.aws, `strict: false` skips only errors met while evaluating an
 /// expression for a host (an undefined variable), never a typo in the expression itself.
 fn check_syntax(expr: &str) -> Result<(), String> {
-    minijinja::Environment::new()
-        .compile_expression(expr)
-        .map(|_| ())
+    let env = minijinja::Environment::new();
+    crate::panics::catch(|| env.compile_expression(expr).map(|_| ()))
+        .map_err(|_| "not a valid Jinja expression (the template engine failed on it)".to_owned())?
         .map_err(|e| format!("not a valid Jinja expression: {e}"))
 }

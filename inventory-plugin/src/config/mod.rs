@@ -134,10 +134,10 @@ fn build(
                 .map_err(|m| bad(format!("aws.{m}")))?;
             Source::Aws(Box::new(settings))
         }
-        Some(other) => {
-            return Err(bad(format!(
-                "source: unknown source {other:?} (expected terraform or aws)"
-            )));
+        Some(_) => {
+            return Err(bad(
+                "source: unknown source (expected terraform or aws)".into()
+            ));
         }
     };
     let (states, default_state) = states::resolve(
@@ -339,7 +339,7 @@ mod tests {
     fn bad_settings_name_the_setting() {
         let err = |y: &str| load_with(Some(y), &[]).expect_err("must fail").to_string();
         assert!(err("hostname: [x]").contains("unknown field `hostname`"));
-        assert!(err("hostnames: [\"tag:\"]").contains("hostnames: unknown entry"));
+        assert!(err("hostnames: [\"tag:\"]").contains("hostnames[0]: unknown entry"));
         assert!(err("connection: {mode: telnet}").contains("connection.mode"));
         assert!(
             err("terraform: {states: [{path: a, command: [b]}]}")
@@ -362,6 +362,8 @@ mod tests {
             "groups: {g: \"tags['Role' == 'web'\"}",
             "keyed_groups: [{key: 'tags.Role |'}]",
             "strict: false\ncompose: {ansible_host: 'private_ip_address }}'}",
+            // minijinja 2.24's lexer panics on this one (found by fuzz/, target expression).
+            "compose: {x: ' x }} y'}",
         ] {
             let err = load_with(Some(yaml), &[]).expect_err(yaml);
             assert!(err.is_config(), "{err}");
@@ -488,7 +490,7 @@ mod tests {
             .expect_err("other plugin")
             .to_string();
         assert!(
-            err.contains("plugin: \"amazon.aws.aws_rds\" is not supported"),
+            err.contains("plugin: not supported") && !err.contains("aws_rds"),
             "{err}"
         );
     }

@@ -131,7 +131,9 @@ pub fn apply(inv: &mut Inventory, hosts: &[String], c: &Constructed) -> Result<(
 }
 
 fn compile<'env, 'src>(env: &'env Environment<'src>, src: &'src str) -> Compiled<'env, 'src> {
-    env.compile_expression(src).map_err(|e| e.to_string())
+    crate::panics::catch(|| env.compile_expression(src))
+        .map_err(|_| "the template engine failed on this expression".to_owned())?
+        .map_err(|e| e.to_string())
 }
 
 /// The top-level variables some expressions read (sorted, once each).
@@ -170,7 +172,9 @@ fn eval(
     src: &str,
 ) -> std::result::Result<Value, String> {
     let compiled = compiled.as_ref().map_err(Clone::clone)?;
-    let out = compiled.eval(ctx).map_err(|e| e.to_string())?;
+    let out = crate::panics::catch(|| compiled.eval(ctx))
+        .map_err(|_| "the template engine failed on this expression".to_owned())?
+        .map_err(|e| e.to_string())?;
     if out.is_undefined() {
         return Err(format!("{src:?} is undefined"));
     }

@@ -1,6 +1,6 @@
 //! The whole answer or none: an SDK interceptor that refuses a successful (2xx) answer of EC2, RDS
-//! or ElastiCache unless its body is one complete, well-formed XML document whose root is the
-//! operation's `<Name>Response`.
+//! or ElastiCache unless its body is a whole XML document whose root is the operation's
+//! `<Name>Response`, from its start tag to its end tag.
 //!
 //! The SDK's XML deserializer reads a document cut short (complete HTTP framing, body ending
 //! mid-element, as a proxy or a broken connection can leave it) as if the missing elements were
@@ -67,48 +67,53 @@ impl Intercept for CompleteXml {
     }
 }
 
-/// `Ok` when `body` is one complete XML document (whose root element is `root`, if given).
+/// `Ok` when `body` is a whole XML document: it opens with the root element `root` (any root if
+/// `None`) and ends with that element's end tag. A cut anywhere before the end loses the end tag
+/// (it comes once, last), whatever the framing said; a body that is not XML, or another document,
+/// has no such root. That is all this checks, in constant time: the SDK's own decoder reads
+/// every token next and fails on any that is malformed, so tokenising here too would only double
+/// the cost of the largest answers (about 10 ms for a page of 1,000 instances).
 pub(super) fn check(body: &[u8], root: Option<&str>) -> Result<(), String> {
-    let text = std::str::from_utf8(body).map_err(|_| "is not UTF-8 text".to_owned())?;
-    let mut depth = 0usize;
-    let mut roots = 0usize;
-    for token in xmlparser::Tokenizer::from(text) {
-        let token = token.map_err(|e| {
-            format!(
-                "is not a complete, well-formed XML document (at {})",
-                e.pos()
-            )
-        })?;
-        match token {
-            xmlparser::Token::ElementStart { local, .. } => {
-                if depth == 0 {
-                    roots += 1;
-                    if let Some(want) = root.filter(|want| local.as_str() != *want) {
-                        let got = local.as_str();
-                        // An element name, not a value: safe to show, and short.
-                        let got: String = got.chars().take(64).collect();
-                        return Err(format!("is a <{got}> document, not <{want}>"));
-                    }
-                }
-                depth += 1;
-            }
-            xmlparser::Token::ElementEnd { end, .. } => match end {
-                xmlparser::ElementEnd::Open => {}
-                xmlparser::ElementEnd::Close(..) | xmlparser::ElementEnd::Empty => {
-                    depth = depth
-                        .checked_sub(1)
-                        .ok_or_else(|| "is not well-formed XML (an end tag too many)".to_owned())?;
-                }
-            },
-            _ => {}
-        }
+    let text = body
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(body)
+        .trim_ascii();
+    let mut rest = text;
+    if rest.starts_with(b"<?xml") {
+        let end =
+            find(rest, b"?>").ok_or_else(|| "ends before the document is complete".to_owned())?;
+        rest = rest[end + 2..].trim_ascii_start();
     }
-    match (roots, depth) {
-        (0, _) => Err("is not an XML document".into()),
-        (1, 0) => Ok(()),
-        (_, 0) => Err("is not one XML document".into()),
-        _ => Err("ends before the document is complete".into()),
+    let name_len = rest
+        .strip_prefix(b"<")
+        .map(|r| r.iter().take_while(|&&c| is_name_byte(c)).count())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| "is not an XML document".to_owned())?;
+    let name = &rest[1..=name_len];
+    let local = name.rsplit(|&c| c == b':').next().unwrap_or(name);
+    if let Some(want) = root.filter(|want| local != want.as_bytes()) {
+        // An element name, not a value: safe to show, and short.
+        let got = String::from_utf8_lossy(&local[..local.len().min(64)]).into_owned();
+        return Err(format!("is a <{got}> document, not <{want}>"));
     }
+    let closed = rest.ends_with(b">")
+        && rest[..rest.len() - 1]
+            .trim_ascii_end()
+            .strip_suffix(name)
+            .is_some_and(|before| before.ends_with(b"</"));
+    if closed {
+        Ok(())
+    } else {
+        Err("ends before the document is complete".into())
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':') || c >= 0x80
 }
 
 #[cfg(test)]
@@ -132,8 +137,7 @@ mod tests {
 
     #[test]
     fn every_cut_is_refused() {
-        let end = DOC.rfind("</DescribeInstancesResponse>").expect("root end");
-        for cut in 1..end {
+        for cut in 1..DOC.trim_end().len() {
             if !DOC.is_char_boundary(cut) {
                 continue;
             }

@@ -54,6 +54,12 @@ where
         let head = match (code, status) {
             (Some(c), Some(s)) => format!("{c} (HTTP {s})"),
             (Some(c), None) => c.to_owned(),
+            // A successful status whose body the SDK could not decode (malformed inside; a cut
+            // or foreign body is caught before, by `complete`). The decoder's words may quote the
+            // body, so they are not repeated.
+            (None, Some(s)) if (200..300).contains(&s) => {
+                format!("the answer (HTTP {s}) is not a valid document of the call")
+            }
             (None, Some(s)) => format!("HTTP {s}"),
             (None, None) => "error".to_owned(),
         };
