@@ -60,9 +60,11 @@ for t in "${targets[@]}"; do
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
     ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
     faults=$(sed -nE 's/.*oom\/timeout\/crash: ([0-9\/]+).*/\1/p' <<<"$last")
-    # Minimise: merge the run's corpus and the seeds into a fresh corpus of the same coverage.
+    # Minimise: merge the run's corpus and the seeds into a fresh corpus of the same edge coverage.
     fresh=$(mktemp -d)
-    nice -n 10 "$bin/$t" -merge=1 "$fresh" "corpus/$t" "seeds/$t" -max_len="$(max_len "$t")" \
+    # Edges only (no hit-count buckets, no comparison features): a corpus of a few hundred files
+    # that keeps the coverage, cheap to commit and to replay.
+    nice -n 10 "$bin/$t" -merge=1 -use_counters=0 -use_cmp=0 "$fresh" "corpus/$t" "seeds/$t" -max_len="$(max_len "$t")" \
         -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 >"logs/$t.merge.log" 2>&1 || true
     if [ -n "$(ls -A "$fresh")" ]; then
         rm -rf "corpus/$t"

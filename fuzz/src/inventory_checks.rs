@@ -94,7 +94,7 @@ fn with_context<T>(f: impl FnOnce(&Context<'_>) -> T) -> T {
 /// Check what a successful run prints: the `--list` text, and `--host` of every host (equal to
 /// its hostvars) and `--graph` of the same inventory; `secret_free` says that no output may hold
 /// [`SECRET`].
-fn check_inventory(list_text: &str, inv: &Inventory, secret_free: bool) -> Checked {
+pub fn check_inventory(list_text: &str, inv: &Inventory, secret_free: bool) -> Checked {
     let doc = check_list(list_text)?;
     let leak = |what: &str| {
         violation(
@@ -140,12 +140,12 @@ fn check_error(message: &str, may_name: bool) -> Checked {
 
 /// What the input state says about its markers, read independently of palin.
 #[derive(Debug, Default)]
-struct StateMarks {
+pub struct StateMarks {
     /// A marker is in a key or an identity field (resource type, name, module, index, address,
     /// an instance's id or Name tag): an error may name it.
-    may_name: bool,
+    pub may_name: bool,
     /// [`SECRET`] is somewhere other than a secret place, so an output may hold it.
-    secret_elsewhere: bool,
+    pub secret_elsewhere: bool,
 }
 
 /// Attributes that are secret by nature (palin's `SECRET_ATTRIBUTES`).
@@ -356,7 +356,8 @@ fn secret_places<'a>(doc: &'a Value, secret: &mut Vec<&'a str>, identity: &mut V
     }
 }
 
-fn state_marks(data: &[u8]) -> StateMarks {
+/// Classify the markers of a state (see [`StateMarks`]).
+pub fn state_marks(data: &[u8]) -> StateMarks {
     let Ok(doc) = serde_json::from_slice::<Value>(data) else {
         // Not JSON (palin must fail): no place may be named, and nothing is known to be secret.
         return StateMarks {

@@ -2,6 +2,7 @@
 //! the main workspace's replay tests include the same files (`#[path]`) and run every committed
 //! corpus and regression on stable. See README.md.
 
+pub mod alloc;
 pub mod inventory_checks;
 pub mod module_checks;
 
