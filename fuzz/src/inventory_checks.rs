@@ -386,7 +386,9 @@ pub fn state_marks(data: &[u8]) -> StateMarks {
 /// `data` as a Terraform state file, through `palin-inventory --list --tfstate FILE` (the real
 /// run: config, read, parse, extract, inventory, render) with no config and no environment.
 pub fn check_tfstate(data: &[u8]) -> Checked {
-    common::guarded(|| check_tfstate_unguarded(data))
+    common::guarded(palin_inventory::panics::is_catching, || {
+        check_tfstate_unguarded(data)
+    })
 }
 
 fn check_tfstate_unguarded(data: &[u8]) -> Checked {
@@ -518,7 +520,9 @@ fn build_and_check(
 
 /// `data` as a palin.yml: loaded and validated; if it loads, an inventory of [`FIXED_STATE`].
 pub fn check_palin_yml(data: &[u8]) -> Checked {
-    common::guarded(|| check_palin_yml_unguarded(data))
+    common::guarded(palin_inventory::panics::is_catching, || {
+        check_palin_yml_unguarded(data)
+    })
 }
 
 fn check_palin_yml_unguarded(data: &[u8]) -> Checked {
@@ -528,7 +532,9 @@ fn check_palin_yml_unguarded(data: &[u8]) -> Checked {
 /// `data` as an aws_ec2.yml (or whatever its `plugin:` says): loaded and validated; if it loads,
 /// an inventory of [`FIXED_AWS_MODEL`].
 pub fn check_aws_ec2_yml(data: &[u8]) -> Checked {
-    common::guarded(|| check_aws_ec2_yml_unguarded(data))
+    common::guarded(palin_inventory::panics::is_catching, || {
+        check_aws_ec2_yml_unguarded(data)
+    })
 }
 
 fn check_aws_ec2_yml_unguarded(data: &[u8]) -> Checked {
@@ -547,7 +553,9 @@ fn check_aws_ec2_yml_unguarded(data: &[u8]) -> Checked {
 /// * bits 4-6 (keyed group): `default_value: none`, `trailing_separator: false`,
 ///   `parent_group: keyed`; bit 7: empty prefix.
 pub fn check_expression(data: &[u8]) -> Checked {
-    common::guarded(|| check_expression_unguarded(data))
+    common::guarded(palin_inventory::panics::is_catching, || {
+        check_expression_unguarded(data)
+    })
 }
 
 fn check_expression_unguarded(data: &[u8]) -> Checked {

@@ -123,7 +123,7 @@ fn check_one(
 
 /// `data` as a module's args file, for both modules.
 pub fn check_module_args(data: &[u8]) -> Checked {
-    common::guarded(|| check_module_args_unguarded(data))
+    common::guarded(|| false, || check_module_args_unguarded(data))
 }
 
 fn check_module_args_unguarded(data: &[u8]) -> Checked {
