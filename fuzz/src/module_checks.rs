@@ -71,6 +71,19 @@ fn check_one(
             format!("{name}: the result is not a JSON object"),
         ));
     };
+    // Top-level keys are the SDK's and the spec's names, never data: masking must leave them.
+    if let Some(key) = map.keys().find(|k| k.contains(palin_module::mask::MASK)) {
+        return Err(violation(
+            "masked-key",
+            format!("{name}: the result key {key:?} was masked"),
+        ));
+    }
+    if !map.get("changed").is_some_and(Value::is_boolean) {
+        return Err(violation(
+            "bad-result",
+            format!("{name}: no `changed` bool"),
+        ));
+    }
     let failed = match map.get("failed") {
         None => false,
         Some(Value::Bool(b)) => *b,

@@ -110,7 +110,7 @@ pub fn execute<T: DeserializeOwned>(
         }
     };
     let mut value = result.to_value();
-    secrets.mask_value(&mut value);
+    secrets.mask_result(&mut value);
     if internal.inject_invocation != Some(false) {
         let args = mask::censored_params(&spec.options, &params, internal.no_log);
         if let Value::Object(map) = &mut value {

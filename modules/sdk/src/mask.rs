@@ -109,6 +109,20 @@ impl Secrets {
         out
     }
 
+    /// Masks a module result in place: every value as [`Secrets::mask_value`] does, but not the
+    /// result's own top-level keys (`failed`, `changed`, `msg`, the module's return names), which
+    /// are the SDK's and the spec's, never data. Masking them too made a secret such as `ai` or
+    /// `m` rename `failed` to `f********led` (a failed task then reads as a success, exit 0) or
+    /// `msg` to `********sg` (fuzz/regressions/module_args/).
+    pub fn mask_result(&self, value: &mut Value) {
+        match value {
+            Value::Object(map) if !self.values.is_empty() => {
+                map.values_mut().for_each(|v| self.mask_value(v));
+            }
+            other => self.mask_value(other),
+        }
+    }
+
     /// Masks every string (and map key) in `value`, in place.
     pub fn mask_value(&self, value: &mut Value) {
         if self.values.is_empty() {
@@ -223,6 +237,18 @@ mod tests {
         assert_eq!(out["logs"][0], "pw=********!");
         assert!(out["env"].get("********").is_some());
         assert_eq!(out["name"], "web", "non-secret values stay");
+    }
+
+    #[test]
+    fn a_result_keeps_its_own_keys_whatever_the_secret() {
+        let secrets = Secrets::from_values(["ai".to_owned(), "m".to_owned()]);
+        let mut out =
+            json!({"failed": true, "msg": "bad ai", "changed": false, "env": {"ai": "m"}});
+        secrets.mask_result(&mut out);
+        assert_eq!(
+            out,
+            json!({"failed": true, "msg": "bad ********", "changed": false, "env": {"********": "********"}})
+        );
     }
 
     #[test]
