@@ -214,7 +214,7 @@ pub fn check_list(text: &str) -> Result<Value, Violation> {
                         let c = c
                             .as_str()
                             .ok_or_else(|| bad(format!("{name}.children: not a string")))?;
-                        if !groups.contains(c) && !(name == "all" && c == "ungrouped") {
+                        if !(groups.contains(c) || name == "all" && c == "ungrouped") {
                             return Err(violation(
                                 "unknown-child",
                                 format!("group {name} has child {c:?}, which is not a group"),

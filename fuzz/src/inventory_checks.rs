@@ -59,6 +59,7 @@ fn scratch_dir() -> PathBuf {
                 } else {
                     std::env::temp_dir()
                 };
+                remove_stale_scratch_dirs(&base);
                 let dir = base.join(format!(
                     "palin-fuzz-{}-{:?}",
                     std::process::id(),
@@ -71,10 +72,38 @@ fn scratch_dir() -> PathBuf {
     })
 }
 
+/// Remove the scratch directories of processes that have ended (libFuzzer's fork mode starts a
+/// process per job, and none of them can clean up after itself: libFuzzer ends with `exit`).
+fn remove_stale_scratch_dirs(base: &Path) {
+    for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("palin-fuzz-"))
+            .and_then(|n| n.split('-').next())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Remove this thread's scratch directory (the replay tests call it when they are done).
+pub fn remove_scratch_dir() {
+    let _ = std::fs::remove_dir_all(scratch_dir());
+}
+
 /// Write `data` to the scratch file `name` and return its path.
 fn scratch(name: &str, data: &[u8]) -> PathBuf {
-    let path = scratch_dir().join(name);
-    std::fs::write(&path, data).expect("write scratch file");
+    let dir = scratch_dir();
+    let path = dir.join(name);
+    if std::fs::write(&path, data).is_err() {
+        // Removed by remove_scratch_dir: make it again.
+        std::fs::create_dir_all(dir.join("cwd")).expect("scratch dir");
+        std::fs::write(&path, data).expect("write scratch file");
+    }
     path
 }
 
@@ -443,11 +472,6 @@ pub enum FixedModel {
 /// Where a config's YAML holds a marker: in a key or an expression (may be named by an error),
 /// and whether [`SECRET`] is anywhere in it.
 fn yaml_marks(text: &str) -> (bool, bool) {
-    let Ok(value) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) else {
-        // Not YAML (palin fails the same way): the parser's messages quote keys (`duplicate entry
-        // with key "…"`), which are places, and no values.
-        return (true, text.contains(SECRET));
-    };
     fn walk(v: &serde_yaml_ng::Value, expr: bool, found: &mut bool) {
         use serde_yaml_ng::Value as Y;
         match v {
@@ -468,6 +492,11 @@ fn yaml_marks(text: &str) -> (bool, bool) {
             _ => {}
         }
     }
+    let Ok(value) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text) else {
+        // Not YAML (palin fails the same way): the parser's messages quote keys (`duplicate entry
+        // with key "…"`), which are places, and no values.
+        return (true, text.contains(SECRET));
+    };
     let mut may_name = false;
     walk(&value, false, &mut may_name);
     (may_name, text.contains(SECRET))

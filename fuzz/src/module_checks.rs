@@ -96,10 +96,10 @@ fn check_one(
     };
     // A failure says why (Ansible shows `msg` as it is; it may quote option names, odd ones too).
     if failed
-        && !map
+        && map
             .get("msg")
             .and_then(Value::as_str)
-            .is_some_and(|m| !m.trim().is_empty())
+            .is_none_or(|m| m.trim().is_empty())
     {
         return Err(violation(
             "bad-result",

@@ -11,21 +11,25 @@ use inventory_checks::common::replay_test;
 #[test]
 fn tfstate_corpus() {
     replay_test("tfstate", inventory_checks::check_tfstate);
+    inventory_checks::remove_scratch_dir();
 }
 
 #[test]
 fn palin_yml_corpus() {
     replay_test("palin_yml", inventory_checks::check_palin_yml);
+    inventory_checks::remove_scratch_dir();
 }
 
 #[test]
 fn aws_ec2_yml_corpus() {
     replay_test("aws_ec2_yml", inventory_checks::check_aws_ec2_yml);
+    inventory_checks::remove_scratch_dir();
 }
 
 #[test]
 fn expression_corpus() {
     replay_test("expression", inventory_checks::check_expression);
+    inventory_checks::remove_scratch_dir();
 }
 
 /// The checks are not vacuous: the fixed state's markers sit in secret places only (so its
