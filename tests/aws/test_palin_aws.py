@@ -267,7 +267,7 @@ def test_page_size_out_of_range_is_refused(runner: Runner, palin_bin: Path, tmp_
 @pytest.mark.parametrize("text,code,expected", [
     ("plugin: amazon.aws.aws_ec2\nregions: [eu-west-1\n", 2, "palin-inventory: config"),
     ("plugin: amazon.aws.aws_ec2\nuse_ssm_inventory: true\n", 2, 'option "use_ssm_inventory" of amazon.aws.aws_ec2 is not supported'),
-    ("plugin: amazon.aws.aws_ec2\nhostnames: [{name: tag:Name, prefix: x}]\n", 2, "hostnames: entry"),
+    ("plugin: amazon.aws.aws_ec2\nhostnames: [{name: tag:Name, prefix: x}]\n", 2, "hostnames[0]: not supported"),
     ("plugin: amazon.aws.aws_rds\n", 2, "plugin: not supported"),
     ("plugin: amazon.aws.aws_ec2\nkeyed_groups: [{key: x, bogus: 1}]\n", 2, "keyed_groups"),
 ])

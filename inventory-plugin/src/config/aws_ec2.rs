@@ -224,15 +224,16 @@ impl Options<'_> {
             h if h.is_empty() => vec![HostAttr::PublicDns, HostAttr::PrivateDns],
             h => h
                 .iter()
-                .map(|entry| {
+                .enumerate()
+                .map(|(i, entry)| {
                     entry
                         .as_str()
                         .filter(|s| !(s.contains('|') || s.contains(',') || (s.starts_with("tag:") && s.contains('='))))
                         .and_then(HostAttr::parse)
                         .ok_or_else(|| {
+                            // The place, not the entry (messages never quote values).
                             self.bad(format!(
-                                "hostnames: entry {} is not supported by palin-inventory (supported: tag:<Key>, instance-id, ip-address, private-ip-address, dns-name, private-dns-name)",
-                                serde_yaml_ng::to_string(entry).unwrap_or_default().trim()
+                                "hostnames[{i}]: not supported by palin-inventory (supported: tag:<Key>, instance-id, ip-address, private-ip-address, dns-name, private-dns-name)"
                             ))
                         })
                 })

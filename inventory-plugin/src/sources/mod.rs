@@ -2,6 +2,7 @@
 //! API. Naming, grouping and the variable scheme after the model are shared.
 
 pub mod aws;
+mod sdk;
 pub mod terraform;
 
 use crate::config::{Config, Source};

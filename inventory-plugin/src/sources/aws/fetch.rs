@@ -3,13 +3,11 @@
 //! every account × region, run concurrently under a bound with the SDK's standard retries.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
@@ -85,19 +83,7 @@ where
 }
 
 async fn base_config(settings: &AwsSettings, client: &ClientSettings) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(client.max_attempts)
-                .with_max_backoff(Duration::from_secs(5)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(client.connect_timeout)
-                .operation_attempt_timeout(client.attempt_timeout)
-                .operation_timeout(client.operation_timeout)
-                .build(),
-        );
+    let mut loader = crate::sources::sdk::loader(client);
     if let Some(p) = &settings.profile {
         loader = loader.profile_name(p);
     }

@@ -130,19 +130,9 @@ async fn read_s3(loc: &S3Location, client: &ClientSettings) -> S3Result {
 }
 
 async fn get_s3(loc: &S3Location, client: &ClientSettings) -> S3Result {
-    use aws_config::retry::RetryConfig;
-    use aws_config::timeout::TimeoutConfig;
     use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(client.max_attempts))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(client.connect_timeout)
-                .operation_attempt_timeout(client.attempt_timeout)
-                .operation_timeout(client.operation_timeout)
-                .build(),
-        );
+    let mut loader = crate::sources::sdk::loader(client);
     if let Some(region) = &loc.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
