@@ -43,14 +43,8 @@ pub fn violation(rule: &'static str, detail: impl Into<String>) -> Violation {
 /// fuzzing goes on past it and the replay test stays green until the fix lands. Remove an entry
 /// with its fix; the replay test then enforces it.
 pub const KNOWN_OPEN: &[(&str, &str, &str)] = &[
-    // (rule, pattern in the detail, the defect). Fixed since they were found (00590a8 and its
-    // parents): the palin.yml messages that quoted values (regressions/*/echo-*.yml) and the
-    // minijinja lexer panic (regressions/expression/minijinja-lexer-panic), now enforced.
-    (
-        "error-echo",
-        "hostnames: entry ",
-        "config: aws_ec2.yml `hostnames: entry X is not supported` quotes the entry (regressions/aws_ec2_yml/echo-hostnames.yml)",
-    ),
+    // (rule, pattern in the detail, the defect). None open: every finding so far is fixed and its
+    // reproducer in regressions/ is enforced (see README.md, Findings).
 ];
 
 /// Run `f`, turning a panic into a `panic` violation. Inside a fuzz target, libfuzzer-sys's panic
