@@ -137,10 +137,26 @@ pub fn check_inventory(list_text: &str, inv: &Inventory, secret_free: bool) -> C
     let hostvars = &doc["_meta"]["hostvars"];
     for host in inv.hostvars.keys() {
         let one = render::host(inv, host);
-        if &one != hostvars.get(host).unwrap_or(&Value::Null) {
+        let listed = hostvars.get(host).unwrap_or(&Value::Null);
+        if !same_json(&one, listed) {
+            let differ: Vec<String> = one
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, v)| !listed.get(k.as_str()).is_some_and(|l| same_json(v, l)))
+                .map(|(k, v)| {
+                    format!(
+                        "{k}: --host {v}, --list {}",
+                        listed.get(k.as_str()).unwrap_or(&Value::Null)
+                    )
+                })
+                .collect();
             return Err(violation(
                 "host-differs",
-                format!("--host {host:?} differs from its _meta.hostvars"),
+                format!(
+                    "--host {host:?} differs from its _meta.hostvars: {}",
+                    differ.join("; ")
+                ),
             ));
         }
     }
@@ -155,6 +171,29 @@ pub fn check_inventory(list_text: &str, inv: &Inventory, secret_free: bool) -> C
         return Err(leak("--graph"));
     }
     Ok(())
+}
+
+/// JSON equality, but for floats that differ in the last digits: the `--list` text is parsed
+/// back here with serde_json, whose float parsing (without its `float_roundtrip` feature) may be
+/// one unit in the last place off the exact value palin wrote.
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                _ => false,
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// An error as the binary prints it (`palin-inventory: ` and the message made one line, see
