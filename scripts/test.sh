@@ -40,13 +40,6 @@ cargo test --workspace --locked
 # it); a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 
-# The pytest suites that need only that binary and .venv (no wheel, no collection) run now, in
-# the background, while the release artefacts build: much of their time is waiting (moto, the
-# fault proxy's stalls and the SDK's backoff, ansible-inventory starting up).
-early=(tests/aws tests/ansible tests/inventory tests/terraform)
-step "pytest ${early[*]} (in the background while the artefacts build)"
-"$venv/bin/python" -m pytest -q --durations=15 "${early[@]}" >"$repo/.tmp/pytest-early.log" 2>&1 &
-early_pid=$!
 # --- Native Ansible modules (modules/) -------------------------------------------
 # The static musl module binaries, into plugins/modules/ where the collection build takes them
 # (a no-op when setup.sh already built the same sources).
@@ -76,17 +69,6 @@ if ! wait "$fleet_image_pid"; then
 fi
 cat "$repo/.tmp/fleet-image.log"
 
-step "pytest ${early[*]} (started after cargo test)"
-early_rc=0
-wait "$early_pid" || early_rc=$?
-cat "$repo/.tmp/pytest-early.log"
-if [[ $early_rc -ne 0 ]]; then
-    echo "test: pytest ${early[*]} failed (exit $early_rc)" >&2
-    exit "$early_rc"
-fi
-
-step "pytest tests/ but those (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
-ignore=()
-for suite in "${early[@]}"; do ignore+=(--ignore="$suite"); done
-"$venv/bin/python" -m pytest -q --durations=25 "${ignore[@]}" tests/
+step "pytest tests/ (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
+"$venv/bin/python" -m pytest -q --durations=25 tests/
 step "done"
