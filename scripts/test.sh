@@ -38,7 +38,6 @@ cargo test --workspace --locked
 
 # `cargo test --workspace` has just built target/debug/palin-inventory (the integration tests run
 # it); a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
-export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 
 # --- Native Ansible modules (modules/) -------------------------------------------
 # The static musl module binaries, into plugins/modules/ where the collection build takes them
@@ -69,6 +68,7 @@ if ! wait "$fleet_image_pid"; then
 fi
 cat "$repo/.tmp/fleet-image.log"
 
+export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 step "pytest tests/ (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
 "$venv/bin/python" -m pytest -q --durations=25 tests/
 step "done"
