@@ -19,13 +19,13 @@ pub(super) fn client(
     origin: &str,
     ctx: &Context<'_>,
 ) -> Result<ClientSettings> {
-    let mut c = ClientSettings::default();
-    let seconds = |key: &str, value: f64| -> std::result::Result<Duration, String> {
+    const SECONDS: &str = "expected a positive number of seconds";
+    let seconds = |value: f64| {
         Duration::try_from_secs_f64(value)
             .ok()
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| format!("{key}: expected a positive number of seconds"))
     };
+    let mut c = ClientSettings::default();
     if let Some(a) = section {
         let file = |m: String| Error::config(origin, format!("aws.{m}"));
         let keys = [
@@ -39,7 +39,7 @@ pub(super) fn client(
         ];
         for (key, value, slot) in keys {
             if let Some(v) = value {
-                *slot = seconds(key, v).map_err(file)?;
+                *slot = seconds(v).ok_or_else(|| file(format!("{key}: {SECONDS}")))?;
             }
         }
         if let Some(n) = a.max_attempts {
@@ -54,10 +54,12 @@ pub(super) fn client(
     ];
     for (name, slot) in keys {
         if let Some(v) = env(name) {
-            let parsed = v.trim().parse::<f64>().map_err(|_| {
-                Error::config(name, "expected a positive number of seconds".to_owned())
-            })?;
-            *slot = seconds("value", parsed).map_err(|m| Error::config(name, m))?;
+            *slot = v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(seconds)
+                .ok_or_else(|| Error::config(name, SECONDS))?;
         }
     }
     if let Some(v) = env(ENV_MAX_ATTEMPTS) {
