@@ -68,7 +68,14 @@ if ! wait "$fleet_image_pid"; then
 fi
 cat "$repo/.tmp/fleet-image.log"
 
+# pytest-xdist: PALIN_TEST_WORKERS processes (default 2, this machine's and CI's cores), each
+# taking a whole test file at a time (--dist loadfile keeps a file's module fixtures in one
+# process). Much of the suite waits (SSH through the fleet's bastion, containers becoming ready,
+# apt inside the fleet hosts, stalls the fault tests inject), so two files side by side finish in
+# about half the time. Every test names its containers, networks, ports and temp dirs after its
+# process, so the workers never share a resource. PALIN_TEST_WORKERS=0 runs in one process.
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
-step "pytest tests/ (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
-"$venv/bin/python" -m pytest -q --durations=25 tests/
+workers="${PALIN_TEST_WORKERS:-2}"
+step "pytest tests/ on $workers workers (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
+"$venv/bin/python" -m pytest -q -n "$workers" --dist loadfile --durations=25 tests/
 step "done"

@@ -67,14 +67,18 @@ class DockerAPI:
         return body if status == 200 else None
 
     def cleanup(self, prefix: str) -> None:
-        filters = urllib.parse.quote(json.dumps({"name": [prefix]}))
+        """Removes the containers and images named `<prefix>-...`. Only those: the pytest workers
+        run side by side, and `palin-a12` must not take `palin-a123-web` with it."""
+        mine = f"{prefix}-"
+        filters = urllib.parse.quote(json.dumps({"name": [mine]}))
         _, containers = self.call("GET", f"/containers/json?all=1&filters={filters}")
         for c in containers or []:
-            self.call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
+            if any(n.lstrip("/").startswith(mine) for n in c.get("Names") or []):
+                self.call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
         _, images = self.call("GET", "/images/json")
         for img in images or []:
             for tag in img.get("RepoTags") or []:
-                if tag.startswith(prefix):
+                if tag.startswith(mine):
                     self.call("DELETE", f"/images/{urllib.parse.quote(tag, safe='')}?force=1")
 
 
