@@ -21,9 +21,13 @@
 #                    (opt-level 0, no LTO, 256 codegen units: a 3-4x larger, slower binary in a
 #                    third of the build time, for tests that need a real static wheel; never
 #                    for a release).
+#   --only PART      wheels (palin-inventory wheels and binaries) or collection (the palin.aws
+#                    tarball); default both. scripts/test.sh builds the collection at once and the
+#                    wheel beside the other builds. SHA256SUMS covers every artefact in --out.
 #   --out DIR        where the artefacts go (default: $PALIN_DIST, else dist/). The script removes
-#                    the artefacts an earlier run left there (palin_inventory-*.whl,
-#                    palin-aws-*.tar.gz, palin-inventory-*-linux-musl, SHA256SUMS), nothing else.
+#                    the artefacts an earlier run left there of the parts it builds
+#                    (palin_inventory-*.whl and palin-inventory-*-linux-musl; palin-aws-*.tar.gz),
+#                    and rewrites SHA256SUMS, nothing else.
 #
 # Cross C compiler: aws-lc-sys (rustls' crypto, under the AWS SDK) is C, so both musl targets are
 # built with `maturin --zig` (zig cc from the `ziglang` wheel; no Debian cross gcc, no musl-gcc).
@@ -45,6 +49,7 @@ die() { say "error: $*"; exit 1; }
 
 archs=()
 profile=release
+only=""
 out="${PALIN_DIST:-$repo/dist}"
 while (($#)); do
     case "$1" in
@@ -52,6 +57,8 @@ while (($#)); do
         --arch=*) archs+=("${1#--arch=}"); shift ;;
         --profile) [[ $# -ge 2 ]] || die "--profile needs a value"; profile="$2"; shift 2 ;;
         --profile=*) profile="${1#--profile=}"; shift ;;
+        --only) [[ $# -ge 2 ]] || die "--only needs a value"; only="$2"; shift 2 ;;
+        --only=*) only="${1#--only=}"; shift ;;
         --out) [[ $# -ge 2 ]] || die "--out needs a value"; out="$2"; shift 2 ;;
         --out=*) out="${1#--out=}"; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -59,6 +66,12 @@ while (($#)); do
     esac
 done
 ((${#archs[@]})) || archs=(all)
+case "$only" in
+    "") build_wheels=1 build_collection=1 ;;
+    wheels) build_wheels=1 build_collection=0 ;;
+    collection) build_wheels=0 build_collection=1 ;;
+    *) die "--only $only: expected wheels or collection" ;;
+esac
 want=()
 for a in "${archs[@]}"; do
     case "$a" in
@@ -111,11 +124,20 @@ collection_version="$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sy
     die "galaxy.yml says version $collection_version, the palin-inventory crate $version: release them together"
 grep -qx "palin-inventory==$version" requirements.txt ||
     die "requirements.txt must pin palin-inventory==$version (the collection's Python requirement)"
-say "palin $version: palin-inventory for ${archs[*]} ($profile profile), palin.aws collection -> $out"
+parts=()
+((build_wheels)) && parts+=("palin-inventory for ${archs[*]} ($profile profile)")
+((build_collection)) && parts+=("palin.aws collection")
+say "palin $version: $(IFS=,; echo "${parts[*]}" | sed 's/,/, /g') -> $out"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-rm -f "$out"/palin_inventory-*.whl "$out"/palin-aws-*.tar.gz "$out"/palin-inventory-*-linux-musl "$out"/SHA256SUMS
+if ((build_wheels)); then
+    rm -f "$out"/palin_inventory-*.whl "$out"/palin-inventory-*-linux-musl
+fi
+if ((build_collection)); then
+    rm -f "$out"/palin-aws-*.tar.gz
+fi
+rm -f "$out"/SHA256SUMS
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/palin-dist.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -156,7 +178,9 @@ runner() {
 # shared crates with other C compiler variables, and crates whose build scripts track those (ring,
 # aws-lc-sys) would be rebuilt, with everything above them, each time the two alternate.
 dist_target="${PALIN_DIST_TARGET_DIR:-${CARGO_TARGET_DIR:-$repo/target}/dist-zig}"
-for arch in "${archs[@]}"; do
+wheel_archs=()
+((build_wheels)) && wheel_archs=("${archs[@]}")
+for arch in "${wheel_archs[@]}"; do
     target="$arch-unknown-linux-musl"
     step "maturin build --zig --target $target (palin-inventory wheel, $profile)"
     # One static binary serves glibc and musl systems alike: tag the wheel for both.
@@ -190,36 +214,42 @@ EOF
 done
 
 # --- the collection -------------------------------------------------------------------------------
-step "modules/build.sh plugins/modules (native module binaries)"
-if [[ " ${archs[*]} " == *" aarch64 "* && " ${archs[*]} " == *" x86_64 "* ]]; then
-    # A full release: both architectures or nothing.
-    PALIN_MODULE_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl" bash modules/build.sh "$repo/plugins/modules" >&2
-else
-    bash modules/build.sh "$repo/plugins/modules" >&2
-fi
-shopt -s nullglob
-module_bins=(plugins/modules/__*_x86_64 plugins/modules/__*_aarch64)
-shopt -u nullglob
-((${#module_bins[@]})) || die "modules/build.sh installed no module binaries into plugins/modules"
-for f in "${module_bins[@]}"; do
-    why="$(is_static "$f" 2>&1)" || die "$f is not static: $why"
-done
-step_done "modules (modules/build.sh)"
+if ((build_collection)); then
+    step "modules/build.sh plugins/modules (native module binaries)"
+    if [[ " ${archs[*]} " == *" aarch64 "* && " ${archs[*]} " == *" x86_64 "* ]]; then
+        # A full release: both architectures or nothing.
+        PALIN_MODULE_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl" bash modules/build.sh "$repo/plugins/modules" >&2
+    else
+        bash modules/build.sh "$repo/plugins/modules" >&2
+    fi
+    shopt -s nullglob
+    module_bins=(plugins/modules/__*_x86_64 plugins/modules/__*_aarch64)
+    shopt -u nullglob
+    ((${#module_bins[@]})) || die "modules/build.sh installed no module binaries into plugins/modules"
+    for f in "${module_bins[@]}"; do
+        why="$(is_static "$f" 2>&1)" || die "$f is not static: $why"
+    done
+    step_done "modules (modules/build.sh)"
 
-step "antsibull-changelog lint; ansible-galaxy collection build"
-antsibull-changelog lint
-# Galaxy's build reads the work tree as it is (ignored files included): only build_ignore filters.
-ANSIBLE_HOME="$work/ansible-home" ansible-galaxy collection build --force --output-path "$out" "$repo" >&2
-tarball="$out/palin-aws-$version.tar.gz"
-[[ -f "$tarball" ]] || die "ansible-galaxy did not write $tarball"
-step_done "collection (ansible-galaxy collection build)"
+    step "antsibull-changelog lint; ansible-galaxy collection build"
+    antsibull-changelog lint
+    # Galaxy's build reads the work tree as it is (ignored files included): only build_ignore filters.
+    ANSIBLE_HOME="$work/ansible-home" ansible-galaxy collection build --force --output-path "$out" "$repo" >&2
+    tarball="$out/palin-aws-$version.tar.gz"
+    [[ -f "$tarball" ]] || die "ansible-galaxy did not write $tarball"
+    step_done "collection (ansible-galaxy collection build)"
+fi
 
 # --- checksums --------------------------------------------------------------------------------------
+# Every artefact of this version in --out, whichever run built it (a --only run leaves the other
+# part's artefacts in place).
 (
     cd "$out"
-    sha256sum -- palin_inventory-"$version"-*.whl "palin-inventory-$version"-*-linux-musl "palin-aws-$version.tar.gz" >SHA256SUMS
+    shopt -s nullglob
+    artefacts=(palin_inventory-"$version"-*.whl "palin-inventory-$version"-*-linux-musl palin-aws-"$version".tar.gz)
+    sha256sum -- "${artefacts[@]}" >SHA256SUMS
     sha256sum --quiet -c SHA256SUMS
+    ls -l -- "${artefacts[@]}" SHA256SUMS >&2
 )
 say "done in $SECONDS s:"
 printf '  %s\n' "${timings[@]}" >&2
-(cd "$out" && ls -l -- *.whl *.tar.gz palin-inventory-*-linux-musl SHA256SUMS) >&2

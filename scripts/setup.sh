@@ -14,7 +14,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
-say() { printf 'setup: %s\n' "$*"; }
+# Each line says when it was printed (seconds since set-up began), so CI logs show where the time goes.
+say() { printf "setup: [+%ds] %s\n" "$SECONDS" "$*"; }
 
 # --- Debian packages -------------------------------------------------------
 apt_pkgs=(musl-tools hyperfine jq postgresql redis-server haproxy debootstrap nginx-light docker-registry)
@@ -122,6 +123,7 @@ else
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
     printf '%s\n' "$want" >"$stamp"
+    say "requirements-dev.txt installed"
 fi
 if [[ -n "${checkov_pid:-}" ]] && ! wait "$checkov_pid"; then
     cat "$checkov_log" >&2
@@ -134,5 +136,6 @@ if ! wait "$modules_pid"; then
     exit 1
 fi
 cat "$modules_log"
+say "module binaries built; checkov venv ready"
 
 say "done ($("$venv/bin/ansible" --version | head -1), moto_server at .venv/bin/moto_server)"

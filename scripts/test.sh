@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
 #   bash scripts/test.sh
-# rustfmt check, clippy (-D warnings), cargo test (the S3 tests need moto from
-# .venv), then the Ansible end-to-end tests (pytest, tests/) against the real
-# palin-inventory binary and the real ansible-core from .venv.
+# rustfmt check, clippy (-D warnings), cargo test (the S3 tests need moto from .venv), the
+# artefacts users install (scripts/dist.sh: the palin.aws collection and the palin-inventory
+# wheel), then the Ansible end-to-end tests (pytest, tests/) against the real palin-inventory
+# binary, the installed artefacts and the real ansible-core from .venv.
+#
+# Where the time goes, and why the steps overlap: the AWS SDK's EC2 crate is one huge crate whose
+# compile is mostly single-threaded, and it is compiled three times (checked by clippy, built for
+# the tests, built static for the wheel); the fleet test mostly waits (SSH, apt in its hosts,
+# containers). So clippy, the wheel and the app image's binary build beside `cargo test`, each in
+# its own target directory or profile, and the fleet test runs in its own pytest process beside
+# the rest of the suite. Every background step writes a log under .tmp/test-logs/, printed when
+# it is waited for; the first failure ends the run, and the background steps are stopped.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,44 +25,62 @@ if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/moto_server" || ! -x "$venv/bin
 fi
 export PALIN_VENV="$venv"
 
-# Each step says when it started (elapsed seconds since the suite began), so CI logs show where
-# the time goes.
+# Each step says when it started (elapsed seconds since the suite began).
 started=$SECONDS
 step() { printf '\n== %s  [+%ds]\n' "$*" "$((SECONDS - started))"; }
 
-# The fleet test's Debian host image (debootstrap + import, ~1 min, mostly downloads) is built in
-# the background while Rust compiles; pytest waits for it (tests/fleet/hostimage.py reuses it).
-mkdir -p "$repo/.tmp"
-"$venv/bin/python" "$repo/tests/fleet/hostimage.py" >"$repo/.tmp/fleet-image.log" 2>&1 &
-fleet_image_pid=$!
+logs="$repo/.tmp/test-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+declare -A bg_pid=()
+# bg NAME CMD...: runs CMD in the background, its output in $logs/NAME.log.
+bg() {
+    local name=$1
+    shift
+    printf '   (background: %s -> %s)\n' "$name" "$logs/$name.log"
+    "$@" >"$logs/$name.log" 2>&1 &
+    bg_pid[$name]=$!
+}
+# wait_bg NAME: waits for NAME, prints its log, and fails the run if it failed.
+wait_bg() {
+    local name=$1 rc=0
+    step "waiting for $name"
+    wait "${bg_pid[$name]}" || rc=$?
+    unset "bg_pid[$name]"
+    cat "$logs/$name.log"
+    if ((rc)); then
+        echo "test: $name failed (exit $rc)" >&2
+        exit "$rc"
+    fi
+}
+stop_bg() {
+    local pid
+    for pid in "${bg_pid[@]}"; do
+        pkill -TERM -P "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+}
+trap stop_bg EXIT
+
+dist="$repo/.tmp/dist-test"
+profile="${PALIN_TEST_DIST_PROFILE:-fast}"
+
+# The fleet test's Debian host image (debootstrap + import, ~1 min, mostly downloads);
+# tests/fleet/hostimage.py reuses it when it is already there.
+bg fleet-image "$venv/bin/python" "$repo/tests/fleet/hostimage.py"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-
-step "cargo test"
-cargo test --workspace --locked
-
-# `cargo test --workspace` has just built target/debug/palin-inventory (the integration tests run
-# it); a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
-
-# --- Native Ansible modules (modules/) -------------------------------------------
-# The static musl module binaries, into plugins/modules/ where the collection build takes them
-# (a no-op when setup.sh already built the same sources).
-step "modules/build.sh (static musl modules -> plugins/modules/)"
-bash "$repo/modules/build.sh"
-
-# --- What users install -------------------------------------------------------------
-# The wheel and the collection tarball, built by the release script for this machine's
-# architecture (the release workflow builds both architectures the same way). The tests install
-# them into clean venvs (tests/installed/) and run the module and deploy tests against the
-# installed collection. PALIN_TEST_DIST_PROFILE: "fast" (default: the same sources and target,
-# optimised less, so CI stays within its budget; scripts/dist.sh --help) or "release" (what ships).
-dist="$repo/.tmp/dist-test"
-step "scripts/dist.sh --arch $(uname -m) --profile ${PALIN_TEST_DIST_PROFILE:-fast} (-> $dist)"
-bash "$repo/scripts/dist.sh" --arch "$(uname -m)" --profile "${PALIN_TEST_DIST_PROFILE:-fast}" --out "$dist"
+# --- What users install ---------------------------------------------------------------------------
+# The collection tarball first (seconds: the module binaries from modules/build.sh, which setup.sh
+# has built, and `ansible-galaxy collection build`); the deploy and fleet tests run its roles,
+# playbooks and modules as installed. The wheel for this machine's architecture follows beside
+# `cargo test`; tests/installed install both into clean venvs. PALIN_TEST_DIST_PROFILE: "fast"
+# (default: the same sources and target, optimised less, so CI stays within its budget;
+# scripts/dist.sh --help) or "release" (what ships).
+step "scripts/dist.sh --only collection (-> $dist)"
+bash "$repo/scripts/dist.sh" --only collection --arch "$(uname -m)" --out "$dist"
 export PALIN_DIST="$dist"
 collections="$repo/.tmp/test-collections"
 rm -rf "$collections"
@@ -61,21 +88,40 @@ ANSIBLE_HOME="$repo/.tmp/ansible-home" "$venv/bin/ansible-galaxy" collection ins
     -p "$collections" "$dist"/palin-aws-*.tar.gz >/dev/null
 export PALIN_COLLECTIONS_PATH="$collections"
 
-step "the fleet host image (built in the background since the start)"
-if ! wait "$fleet_image_pid"; then
-    cat "$repo/.tmp/fleet-image.log" >&2
-    exit 1
-fi
-cat "$repo/.tmp/fleet-image.log"
+step "cargo test, with clippy, the wheel and the app's binary built beside it"
+# clippy in a target directory of its own: a check build shares nothing with the test build but
+# the lock that would make them take turns.
+bg clippy env CARGO_TARGET_DIR="$repo/target/clippy" \
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+# dist.sh builds in target/dist-zig (its own C compiler settings).
+bg wheel bash "$repo/scripts/dist.sh" --only wheels --arch "$(uname -m)" --profile "$profile" --out "$dist"
+# The app image's static binary (target/x86_64-unknown-linux-musl/release), which the deploy and
+# fleet fixtures put into the image build context (app/build-context.sh; then a no-op there).
+bg app-binary bash "$repo/app/build-context.sh" "$repo/.tmp/app-context"
+# `cargo test --workspace` builds target/debug/palin-inventory too (the integration tests run it);
+# a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
+cargo test --workspace --locked
+wait_bg clippy
+wait_bg app-binary
+wait_bg fleet-image
 
+# --- Ansible, end to end --------------------------------------------------------------------------
 # pytest-xdist: PALIN_TEST_WORKERS processes (default 2, this machine's and CI's cores), each
 # taking a whole test file at a time (--dist loadfile keeps a file's module fixtures in one
-# process). Much of the suite waits (SSH through the fleet's bastion, containers becoming ready,
-# apt inside the fleet hosts, stalls the fault tests inject), so two files side by side finish in
-# about half the time. Every test names its containers, networks, ports and temp dirs after its
-# process, so the workers never share a resource. PALIN_TEST_WORKERS=0 runs in one process.
+# process); PALIN_TEST_WORKERS=0 runs in one process. Every test names its containers, networks,
+# ports and temp dirs after its process, so the processes never share a resource. The fleet test
+# (tests/fleet/, ~10 min, mostly waiting on SSH and apt) starts first, in a process of its own.
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 workers="${PALIN_TEST_WORKERS:-2}"
-step "pytest tests/ on $workers workers (PALIN_BIN=$PALIN_BIN, PALIN_DIST=$PALIN_DIST)"
-"$venv/bin/python" -m pytest -q -n "$workers" --dist loadfile --durations=25 tests/
+step "pytest tests/fleet (PALIN_BIN=$PALIN_BIN)"
+bg fleet "$venv/bin/python" -m pytest -q -p no:cacheprovider --durations=10 tests/fleet
+wait_bg wheel
+step "pytest the rest of tests/ on $workers workers (PALIN_DIST=$PALIN_DIST)"
+rest=0
+"$venv/bin/python" -m pytest -q -n "$workers" --dist loadfile --durations=25 tests/ --ignore=tests/fleet || rest=$?
+wait_bg fleet
+if ((rest)); then
+    echo "test: pytest failed (exit $rest)" >&2
+    exit "$rest"
+fi
 step "done"
