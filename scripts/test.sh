@@ -6,13 +6,13 @@
 # wheel), then the Ansible end-to-end tests (pytest, tests/) against the real palin-inventory
 # binary, the installed artefacts and the real ansible-core from .venv.
 #
-# Where the time goes, and why the steps overlap: the AWS SDK's EC2 crate is one huge crate whose
-# compile is mostly single-threaded, and it is compiled three times (checked by clippy, built for
-# the tests, built static for the wheel); the fleet test mostly waits (SSH, apt in its hosts,
-# containers). So clippy, the wheel and the app image's binary build beside `cargo test`, each in
-# its own target directory or profile, and the fleet test runs in its own pytest process beside
-# the rest of the suite. Every background step writes a log under .tmp/test-logs/, printed when
-# it is waited for; the first failure ends the run, and the background steps are stopped.
+# Where the time goes, and why some steps overlap: the AWS SDK's EC2 crate is one huge crate, compiled
+# three times (checked by clippy, built for the tests, built static for the wheel); those builds
+# keep both cores busy and run one after the other (side by side they took longer in all). The
+# fleet test (tests/fleet/, ~10 min) mostly waits on SSH, apt in its hosts and containers, so it
+# runs in a pytest process of its own beside the wheel's build and the rest of the suite. Background
+# steps write logs under .tmp/test-logs/, printed when they are waited for; the first failure ends
+# the run and stops the background steps.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,8 +75,9 @@ cargo fmt --all -- --check
 # --- What users install ---------------------------------------------------------------------------
 # The collection tarball first (seconds: the module binaries from modules/build.sh, which setup.sh
 # has built, and `ansible-galaxy collection build`); the deploy and fleet tests run its roles,
-# playbooks and modules as installed. The wheel for this machine's architecture follows beside
-# `cargo test`; tests/installed install both into clean venvs. PALIN_TEST_DIST_PROFILE: "fast"
+# playbooks and modules as installed. The wheel for this machine's architecture is built after
+# `cargo test`, beside the fleet test; tests/installed install both into clean venvs.
+# PALIN_TEST_DIST_PROFILE: "fast"
 # (default: the same sources and target, optimised less, so CI stays within its budget;
 # scripts/dist.sh --help) or "release" (what ships).
 step "scripts/dist.sh --only collection (-> $dist)"
@@ -88,20 +89,18 @@ ANSIBLE_HOME="$repo/.tmp/ansible-home" "$venv/bin/ansible-galaxy" collection ins
     -p "$collections" "$dist"/palin-aws-*.tar.gz >/dev/null
 export PALIN_COLLECTIONS_PATH="$collections"
 
-step "cargo test, with clippy, the wheel and the app's binary built beside it"
-# clippy in a target directory of its own: a check build shares nothing with the test build but
-# the lock that would make them take turns.
-bg clippy env CARGO_TARGET_DIR="$repo/target/clippy" \
-    cargo clippy --workspace --all-targets --locked -- -D warnings
-# dist.sh builds in target/dist-zig (its own C compiler settings).
-bg wheel bash "$repo/scripts/dist.sh" --only wheels --arch "$(uname -m)" --profile "$profile" --out "$dist"
-# The app image's static binary (target/x86_64-unknown-linux-musl/release), which the deploy and
-# fleet fixtures put into the image build context (app/build-context.sh; then a no-op there).
+# The app image's static binary (target/x86_64-unknown-linux-musl/release, fat LTO: mostly one
+# core), which the deploy and fleet fixtures put into the image build context
+# (app/build-context.sh; a no-op there afterwards), builds beside clippy.
 bg app-binary bash "$repo/app/build-context.sh" "$repo/.tmp/app-context"
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
 # `cargo test --workspace` builds target/debug/palin-inventory too (the integration tests run it);
 # a separate `cargo build -p` would unify features differently and rebuild the AWS SDKs.
 cargo test --workspace --locked
-wait_bg clippy
 wait_bg app-binary
 wait_bg fleet-image
 
@@ -113,9 +112,12 @@ wait_bg fleet-image
 # (tests/fleet/, ~10 min, mostly waiting on SSH and apt) starts first, in a process of its own.
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
 workers="${PALIN_TEST_WORKERS:-2}"
-step "pytest tests/fleet (PALIN_BIN=$PALIN_BIN)"
+step "pytest tests/fleet, in the background (PALIN_BIN=$PALIN_BIN)"
 bg fleet "$venv/bin/python" -m pytest -q -p no:cacheprovider --durations=10 tests/fleet
-wait_bg wheel
+
+step "scripts/dist.sh --only wheels --arch $(uname -m) --profile $profile (-> $dist)"
+bash "$repo/scripts/dist.sh" --only wheels --arch "$(uname -m)" --profile "$profile" --out "$dist"
+
 step "pytest the rest of tests/ on $workers workers (PALIN_DIST=$PALIN_DIST)"
 rest=0
 "$venv/bin/python" -m pytest -q -n "$workers" --dist loadfile --durations=25 tests/ --ignore=tests/fleet || rest=$?
