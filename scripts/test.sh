@@ -105,13 +105,14 @@ wait_bg app-binary
 wait_bg fleet-image
 
 # --- Ansible, end to end --------------------------------------------------------------------------
-# pytest-xdist: PALIN_TEST_WORKERS processes (default 2, this machine's and CI's cores), each
+# pytest-xdist: PALIN_TEST_WORKERS processes (default 3 on CI's two cores: with two, the cores
+# were 43 % idle in this phase, the tests waiting on containers, Ansible and PostgreSQL), each
 # taking a whole test file at a time (--dist loadfile keeps a file's module fixtures in one
 # process); PALIN_TEST_WORKERS=0 runs in one process. Every test names its containers, networks,
 # ports and temp dirs after its process, so the processes never share a resource. The fleet test
 # (tests/fleet/, ~10 min, mostly waiting on SSH and apt) starts first, in a process of its own.
 export PALIN_BIN="${PALIN_BIN:-$repo/target/debug/palin-inventory}"
-workers="${PALIN_TEST_WORKERS:-2}"
+workers="${PALIN_TEST_WORKERS:-3}"
 step "pytest tests/fleet, in the background (PALIN_BIN=$PALIN_BIN)"
 bg fleet "$venv/bin/python" -m pytest -q -p no:cacheprovider --durations=10 tests/fleet
 

@@ -187,10 +187,18 @@ def _matrix() -> list[str]:
     return os.environ.get("PALIN_CORE_MATRIX", "2.19 2.21").split()
 
 
+# One install per ansible-core release and pytest process. pytest sets a parametrized session
+# fixture up again whenever the parameter changes, and under pytest-xdist (one test file per
+# worker at a time) it changes in every file: without this, each file paid for two fresh venvs.
+_made: dict[str, Installed] = {}
+
+
 @pytest.fixture(scope="session", params=_matrix(), ids=lambda c: f"core{c}")
 def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     """A clean venv with ansible-core `core`, the wheel and the collection (see the module doc)."""
     core = request.param
     if core not in CORES:
         pytest.fail(f"PALIN_CORE_MATRIX names ansible-core {core}; known: {sorted(CORES)}")
-    yield _make(core, tmp_path_factory.mktemp(f"installed-{core}"))
+    if core not in _made:
+        _made[core] = _make(core, tmp_path_factory.mktemp(f"installed-{core}"))
+    yield _made[core]
