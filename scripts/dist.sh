@@ -127,7 +127,8 @@ grep -qx "palin-inventory==$version" requirements.txt ||
 parts=()
 ((build_wheels)) && parts+=("palin-inventory for ${archs[*]} ($profile profile)")
 ((build_collection)) && parts+=("palin.aws collection")
-say "palin $version: $(IFS=,; echo "${parts[*]}" | sed 's/,/, /g') -> $out"
+printf -v what '%s, ' "${parts[@]}"
+say "palin $version: ${what%, } -> $out"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"

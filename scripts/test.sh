@@ -77,9 +77,8 @@ cargo fmt --all -- --check
 # has built, and `ansible-galaxy collection build`); the deploy and fleet tests run its roles,
 # playbooks and modules as installed. The wheel for this machine's architecture is built after
 # `cargo test`, beside the fleet test; tests/installed install both into clean venvs.
-# PALIN_TEST_DIST_PROFILE: "fast"
-# (default: the same sources and target, optimised less, so CI stays within its budget;
-# scripts/dist.sh --help) or "release" (what ships).
+# PALIN_TEST_DIST_PROFILE: "fast" (default: the same sources and target, optimised less, so CI
+# stays within its budget; scripts/dist.sh --help) or "release" (what ships).
 step "scripts/dist.sh --only collection (-> $dist)"
 bash "$repo/scripts/dist.sh" --only collection --arch "$(uname -m)" --out "$dist"
 export PALIN_DIST="$dist"
