@@ -70,6 +70,12 @@ pub struct Cli {
     #[arg(long)]
     pub refresh_cache: bool,
 
+    /// Write the strings of --list and --host as plain JSON strings (for jq and other
+    /// tools). Without it, every string of a variable is written as
+    /// {"__ansible_unsafe": "..."}, which Ansible reads as data, never as a template.
+    #[arg(long)]
+    pub plain: bool,
+
     /// Indent JSON output (the default when stdout is a terminal).
     #[arg(long)]
     pub pretty: bool,

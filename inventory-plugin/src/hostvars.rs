@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::json_text::members;
+
 /// A host's variables (see the module documentation).
 #[derive(Debug, Clone, Default)]
 pub struct HostVars {
@@ -122,117 +124,6 @@ impl HostVars {
 /// Append the compact JSON of `value`.
 pub fn push_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
     out.push_str(&serde_json::to_string(value).expect("string keys only"));
-}
-
-/// One top-level member of a JSON object text.
-struct Member<'a> {
-    /// The key as written, quotes included.
-    quoted_key: &'a str,
-    /// The value's text.
-    value: &'a str,
-    /// `"key":value` as written.
-    whole: &'a str,
-}
-
-impl Member<'_> {
-    fn key(&self) -> Cow<'_, str> {
-        let inner = &self.quoted_key[1..self.quoted_key.len() - 1];
-        if inner.contains('\\') {
-            Cow::Owned(serde_json::from_str(self.quoted_key).unwrap_or_default())
-        } else {
-            Cow::Borrowed(inner)
-        }
-    }
-
-    fn key_is(&self, key: &str) -> bool {
-        self.key() == key
-    }
-}
-
-/// The top-level members of `text`, a valid JSON object (as a `RawValue` guarantees).
-fn members(text: &str) -> impl Iterator<Item = Member<'_>> {
-    let b = text.as_bytes();
-    let mut i = skip_ws(b, 0);
-    if b.get(i) == Some(&b'{') {
-        i += 1;
-    } else {
-        i = b.len();
-    }
-    std::iter::from_fn(move || {
-        i = skip_ws(b, i);
-        if b.get(i) == Some(&b',') {
-            i = skip_ws(b, i + 1);
-        }
-        if b.get(i) != Some(&b'"') {
-            return None;
-        }
-        let start = i;
-        let key_end = string_end(b, i);
-        let colon = skip_ws(b, key_end);
-        let value_start = skip_ws(b, colon + 1);
-        let value_end = value_end(b, value_start);
-        i = value_end;
-        Some(Member {
-            quoted_key: &text[start..key_end],
-            value: &text[value_start..value_end],
-            whole: &text[start..value_end],
-        })
-    })
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
-        i += 1;
-    }
-    i
-}
-
-/// Index just past the string that starts (with its quote) at `i`.
-fn string_end(b: &[u8], mut i: usize) -> usize {
-    i += 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// Index just past the value that starts at `i`.
-fn value_end(b: &[u8], mut i: usize) -> usize {
-    match b.get(i) {
-        Some(b'"') => string_end(b, i),
-        Some(b'{' | b'[') => {
-            let mut depth = 0_usize;
-            while i < b.len() {
-                match b[i] {
-                    b'"' => {
-                        i = string_end(b, i);
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i + 1;
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            b.len()
-        }
-        _ => {
-            while i < b.len() && !matches!(b[i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
-            {
-                i += 1;
-            }
-            i
-        }
-    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,11 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use crate::error::Error;
 use crate::hostvars::{HostVars, push_json};
 use crate::inventory::Inventory;
+use crate::json_text;
+use crate::marks::{self, Strings};
 
 /// The `--list` document: every group as `{hosts, children, vars}` (empty keys left out, never an
 /// empty dict, which Ansible would read as a host) and all host variables under `_meta.hostvars`.
@@ -24,9 +27,10 @@ pub fn list(inv: &Inventory) -> ListDoc<'_> {
     }
 }
 
-/// The `--list` document as compact JSON text: the same text as `serde_json::to_string` of
-/// [`list`], but every host's raw API variables are copied, not parsed and re-serialised.
-pub fn list_json(inv: &Inventory) -> String {
+/// The `--list` document as compact JSON text, its strings written as `strings` says: the same
+/// text as `serde_json::to_string` of [`marks::document`] of [`list`], but every host's raw API
+/// variables are copied, not parsed and re-serialised.
+pub fn list_json(inv: &Inventory, strings: Strings) -> String {
     let mut out = Vec::with_capacity(
         inv.hostvars
             .values()
@@ -34,28 +38,40 @@ pub fn list_json(inv: &Inventory) -> String {
             .sum::<usize>()
             + 4096,
     );
-    write_list(inv, &mut out).expect("writing to memory cannot fail");
+    write_list(inv, strings, &mut out).expect("writing to memory cannot fail");
     String::from_utf8(out).expect("JSON text is UTF-8")
 }
 
 /// Write the text of [`list_json`] to `out`, one host at a time.
-pub fn write_list(inv: &Inventory, out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn write_list(
+    inv: &Inventory,
+    strings: Strings,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     out.write_all(br#"{"_meta":{"hostvars":{"#)?;
+    let mut vars = String::new();
     let mut buf = String::new();
-    for (i, (host, vars)) in inv.hostvars.iter().enumerate() {
+    for (i, (host, hv)) in inv.hostvars.iter().enumerate() {
         buf.clear();
         if i > 0 {
             buf.push(',');
         }
         push_json(&mut buf, host);
         buf.push(':');
-        vars.write_json(&mut buf);
+        vars.clear();
+        hv.write_json(&mut vars);
+        marks::push_value(&vars, strings, &mut buf);
         out.write_all(buf.as_bytes())?;
     }
-    out.write_all(b"}},")?;
-    // `{"all":…,"group":…}` without its opening brace.
+    out.write_all(b"}}")?;
     let rest = serde_json::to_string(&rest(inv)).expect("string keys only");
-    out.write_all(&rest.as_bytes()[1..])
+    for group in json_text::members(&rest) {
+        buf.clear();
+        buf.push(',');
+        marks::push_group(group.quoted_key, group.value, strings, &mut buf);
+        out.write_all(buf.as_bytes())?;
+    }
+    out.write_all(b"}")
 }
 
 fn rest(inv: &Inventory) -> RestDoc<'_> {
@@ -174,13 +190,13 @@ fn no_children(children: &&BTreeSet<String>) -> bool {
 }
 
 /// The `--host NAME` document: that host's variables, `{}` for an unknown host.
-pub fn host(inv: &Inventory, name: &str) -> Value {
-    Value::Object(
-        inv.hostvars
-            .get(name)
-            .map(HostVars::to_map)
-            .unwrap_or_default(),
-    )
+pub fn host(inv: &Inventory, name: &str, strings: Strings) -> Value {
+    let vars = inv
+        .hostvars
+        .get(name)
+        .map(HostVars::to_map)
+        .unwrap_or_default();
+    Value::Object(marks::vars(vars, strings))
 }
 
 /// A tree of groups and hosts in the layout of `ansible-inventory --graph`.
@@ -205,19 +221,30 @@ pub fn graph(inv: &Inventory) -> String {
 }
 
 /// A static INI inventory. Values are written as Python literals (what Ansible's INI parser
-/// evaluates), so strings stay strings and lists and dicts keep their shape.
-pub fn ini(inv: &Inventory) -> String {
+/// evaluates), so strings stay strings and lists and dicts keep their shape. INI has no way to
+/// mark a value as data, and Ansible renders INI values as templates: a value holding a Jinja
+/// marker (`{{`, `{%`, `{#`) refuses the export, naming the host or group and the variable.
+pub fn ini(inv: &Inventory) -> Result<String, Error> {
+    let checked = |owner: &str, vars: Map<String, Value>| -> Result<Map<String, Value>, Error> {
+        let vars = marks::vars(vars, Strings::Plain);
+        match vars.iter().find(|(_, v)| holds_template(v)) {
+            Some((k, _)) => Err(Error::Inventory(format!(
+                "--export ini: {owner} variable {k} holds a Jinja marker ({{{{, {{% or {{#), which an INI inventory would run as a template; use --export yaml, which marks every value !unsafe"
+            ))),
+            None => Ok(vars),
+        }
+    };
     let mut out = String::from("# Static snapshot written by palin-inventory --export ini\n");
     if inv.has_all_vars() {
         out.push_str("\n[all:vars]\n");
-        for (k, v) in &inv.all_vars_tree() {
+        for (k, v) in &checked("group all", inv.all_vars_tree())? {
             let _ = writeln!(out, "{k}={}", py_literal(v));
         }
     }
     out.push_str("\n[all]\n");
     for (host, vars) in &inv.hostvars {
         out.push_str(host);
-        for (k, v) in &vars.to_map() {
+        for (k, v) in &checked(&format!("host {host}"), vars.to_map())? {
             let _ = write!(out, " {k}={}", shell_quote(&py_literal(v)));
         }
         out.push('\n');
@@ -237,76 +264,114 @@ pub fn ini(inv: &Inventory) -> String {
         }
         if !group.vars.is_empty() {
             let _ = writeln!(out, "\n[{name}:vars]");
-            for (k, v) in &group.vars {
+            for (k, v) in &checked(&format!("group {name}"), group.vars.clone())? {
                 let _ = writeln!(out, "{k}={}", py_literal(v));
             }
         }
     }
-    out
+    Ok(out)
 }
 
-/// A static YAML inventory (the layout of Ansible's `yaml` inventory plugin).
+/// Whether any string in `v` holds a Jinja marker.
+fn holds_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => marks::has_template(s),
+        Value::Array(items) => items.iter().any(holds_template),
+        Value::Object(map) => map.values().any(holds_template),
+        _ => false,
+    }
+}
+
+/// A static YAML inventory (the layout of Ansible's `yaml` inventory plugin). Every string of a
+/// variable's value is tagged `!unsafe`, which Ansible reads as data on every release, and marker
+/// keys are dropped ([`marks`]).
 pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
-    fn group_value(inv: &Inventory, name: &str, seen: &mut BTreeSet<String>) -> Value {
-        let mut g = Map::new();
+    use serde_yaml_ng::{Mapping, Value as Yaml};
+    fn key(k: &str) -> Yaml {
+        Yaml::String(k.to_owned())
+    }
+    fn vars(map: Map<String, Value>) -> Yaml {
+        Yaml::Mapping(
+            marks::vars(map, Strings::Plain)
+                .into_iter()
+                .map(|(k, v)| (Yaml::String(k), unsafe_yaml(v)))
+                .collect(),
+        )
+    }
+    fn group_value(inv: &Inventory, name: &str, seen: &mut BTreeSet<String>) -> Yaml {
+        let mut g = Mapping::new();
+        // Keys in the order serde_json's maps kept them before: children, hosts, vars.
         if let Some(group) = inv.groups.get(name) {
-            if !group.hosts.is_empty() {
-                g.insert(
-                    "hosts".into(),
-                    Value::Object(
-                        group
-                            .hosts
-                            .iter()
-                            .map(|h| (h.clone(), Value::Null))
-                            .collect(),
-                    ),
-                );
-            }
-            if !group.vars.is_empty() {
-                g.insert("vars".into(), Value::Object(group.vars.clone()));
-            }
             if !group.children.is_empty() && seen.insert(name.to_owned()) {
                 let children = group
                     .children
                     .iter()
-                    .map(|c| (c.clone(), group_value(inv, c, seen)))
+                    .map(|c| (key(c), group_value(inv, c, seen)))
                     .collect();
-                g.insert("children".into(), Value::Object(children));
+                g.insert(key("children"), Yaml::Mapping(children));
                 seen.remove(name);
+            }
+            if !group.hosts.is_empty() {
+                let hosts = group.hosts.iter().map(|h| (key(h), Yaml::Null)).collect();
+                g.insert(key("hosts"), Yaml::Mapping(hosts));
+            }
+            if !group.vars.is_empty() {
+                g.insert(key("vars"), vars(group.vars.clone()));
             }
         }
         if g.is_empty() {
-            Value::Null
+            Yaml::Null
         } else {
-            Value::Object(g)
+            Yaml::Mapping(g)
         }
     }
-    let mut all = Map::new();
-    if inv.has_all_vars() {
-        all.insert("vars".into(), Value::Object(inv.all_vars_tree()));
+    let mut all = Mapping::new();
+    let mut seen = BTreeSet::new();
+    let children: Mapping = inv
+        .top_groups()
+        .into_iter()
+        .map(|g| (key(g), group_value(inv, g, &mut seen)))
+        .collect();
+    if !children.is_empty() {
+        all.insert(key("children"), Yaml::Mapping(children));
     }
     if !inv.hostvars.is_empty() {
         let hosts = inv
             .hostvars
             .iter()
-            .map(|(h, v)| (h.clone(), Value::Object(v.to_map())))
+            .map(|(h, v)| (key(h), vars(v.to_map())))
             .collect();
-        all.insert("hosts".into(), Value::Object(hosts));
+        all.insert(key("hosts"), Yaml::Mapping(hosts));
     }
-    let mut seen = BTreeSet::new();
-    let children: Map<String, Value> = inv
-        .top_groups()
-        .into_iter()
-        .map(|g| (g.to_owned(), group_value(inv, g, &mut seen)))
-        .collect();
-    if !children.is_empty() {
-        all.insert("children".into(), Value::Object(children));
+    if inv.has_all_vars() {
+        all.insert(key("vars"), vars(inv.all_vars_tree()));
     }
-    let mut doc = Map::new();
-    doc.insert("all".into(), Value::Object(all));
+    let mut doc = Mapping::new();
+    doc.insert(key("all"), Yaml::Mapping(all));
     let mut text = String::from("# Static snapshot written by palin-inventory --export yaml\n");
-    text.push_str(&serde_yaml_ng::to_string(&Value::Object(doc))?);
+    text.push_str(&serde_yaml_ng::to_string(&Yaml::Mapping(doc))?);
     Ok(text)
+}
+
+/// A variable's value in YAML, every string tagged `!unsafe` (marker keys already dropped).
+fn unsafe_yaml(v: Value) -> serde_yaml_ng::Value {
+    use serde_yaml_ng::Value as Yaml;
+    use serde_yaml_ng::value::{Tag, TaggedValue};
+    match v {
+        Value::String(s) => Yaml::Tagged(Box::new(TaggedValue {
+            tag: Tag::new("unsafe"),
+            value: Yaml::String(s),
+        })),
+        Value::Array(items) => Yaml::Sequence(items.into_iter().map(unsafe_yaml).collect()),
+        Value::Object(map) => Yaml::Mapping(
+            map.into_iter()
+                .map(|(k, v)| (Yaml::String(k), unsafe_yaml(v)))
+                .collect(),
+        ),
+        Value::Null => Yaml::Null,
+        Value::Bool(b) => Yaml::Bool(b),
+        Value::Number(n) => serde_yaml_ng::to_value(n).unwrap_or(Yaml::Null),
+    }
 }
 
 /// A JSON value as a Python literal (`ast.literal_eval` reads it back).
@@ -452,13 +517,50 @@ mod tests {
         let mut db = HostVars::with_raw(Some(raw));
         db.insert("ansible_host".into(), json!("10.0.0.9"));
         inv.hostvars.insert("db-0".into(), db);
-        assert_eq!(
-            list_json(&inv),
-            serde_json::to_string(&list(&inv)).expect("serialises")
+        inv.groups.get_mut("aws_ec2").expect("sample group").vars =
+            json!({"g": ["x", {"__ansible_vault": "v"}]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+        for strings in [Strings::Plain, Strings::Unsafe] {
+            for inv in [&inv, &Inventory::default()] {
+                let doc = serde_json::to_value(list(inv)).expect("serialises");
+                assert_eq!(
+                    list_json(inv, strings),
+                    serde_json::to_string(&marks::document(doc, strings)).expect("serialises")
+                );
+            }
+        }
+        let marked = list_json(&inv, Strings::Unsafe);
+        assert!(
+            marked.contains(r#""ec2_tags":{"Role":{"__ansible_unsafe":"db"}}"#)
+                && marked.contains(
+                    r#""aws_ec2":{"hosts":["web-0"],"vars":{"g":[{"__ansible_unsafe":"x"},{}]}}"#
+                ),
+            "{marked}"
         );
+    }
+
+    #[test]
+    fn exports_keep_untrusted_strings_data() {
+        let mut inv = sample();
+        inv.all_vars.insert(
+            "payload".into(),
+            json!({"__ansible_type": 1, "t": "{{ lookup('pipe', 'id') }}"}),
+        );
+        let text = yaml(&inv).expect("writes YAML");
+        assert!(
+            text.contains("t: !unsafe '{{ lookup(''pipe'', ''id'') }}'")
+                && text.contains("ansible_host: !unsafe 10.0.0.1")
+                && !text.contains("__ansible"),
+            "{text}"
+        );
+        let err = ini(&inv)
+            .expect_err("an INI value cannot be marked")
+            .to_string();
         assert_eq!(
-            list_json(&Inventory::default()),
-            serde_json::to_string(&list(&Inventory::default())).expect("serialises")
+            err,
+            "--export ini: group all variable payload holds a Jinja marker ({{, {% or {#), which an INI inventory would run as a template; use --export yaml, which marks every value !unsafe"
         );
     }
 
@@ -482,7 +584,7 @@ mod tests {
 
     #[test]
     fn ini_puts_vars_on_hosts_and_children_in_sections() {
-        let text = ini(&sample());
+        let text = ini(&sample()).expect("no template in the sample");
         assert!(text.contains("[all:vars]\napp_url='https://x'\n"), "{text}");
         assert!(
             text.contains("web-0 ansible_host=\"'10.0.0.1'\" tags=\"{'Role': 'web'}\"\n"),

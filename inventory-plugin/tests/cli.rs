@@ -181,9 +181,79 @@ fn several_states_merge() {
     );
     let doc: Value = serde_json::from_str(&ok(bin(dir.path())
         .env("PALIN_TFSTATE", joined)
-        .arg("--list")))
+        .args(["--list", "--plain"])))
     .expect("json");
     insta::assert_json_snapshot!("merged_list", doc);
+}
+
+/// `{"__ansible_unsafe": s}` read back as `s`, everywhere in a document.
+fn unwrapped(v: Value) -> Value {
+    match v {
+        Value::Object(m)
+            if m.len() == 1 && m.get("__ansible_unsafe").is_some_and(Value::is_string) =>
+        {
+            m["__ansible_unsafe"].clone()
+        }
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, unwrapped(v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(unwrapped).collect()),
+        other => other,
+    }
+}
+
+/// Every string of a host or group variable reaches Ansible's script plugin as unsafe text;
+/// --plain is the same document with plain strings, and host and group names are never wrapped.
+#[test]
+fn list_wraps_every_variable_string_and_plain_does_not() {
+    for state in ["stack.tfstate", "network.tfstate"] {
+        let wrapped = list_with(&fixture(state), &[]);
+        let plain = list_with(&fixture(state), &["--plain"]);
+        assert_eq!(unwrapped(wrapped.clone()), plain, "{state}");
+        fn bare_strings(v: &Value) -> usize {
+            match v {
+                Value::String(_) => 1,
+                Value::Object(m) if m.len() == 1 && m.contains_key("__ansible_unsafe") => 0,
+                Value::Object(m) => m.values().map(bare_strings).sum(),
+                Value::Array(a) => a.iter().map(bare_strings).sum(),
+                _ => 0,
+            }
+        }
+        let doc = wrapped.as_object().expect("an object");
+        for (name, part) in doc {
+            let vars: Vec<&Value> = if name == "_meta" {
+                part["hostvars"]
+                    .as_object()
+                    .expect("hostvars")
+                    .values()
+                    .collect()
+            } else {
+                part.get("vars").into_iter().collect()
+            };
+            assert!(vars.iter().all(|v| bare_strings(v) == 0), "{state} {name}");
+            if name != "_meta" {
+                for key in ["hosts", "children"] {
+                    assert!(
+                        part.get(key).is_none_or(|h| h
+                            .as_array()
+                            .expect("list")
+                            .iter()
+                            .all(Value::is_string))
+                    );
+                }
+            }
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = |extra: &[&str]| -> Value {
+            serde_json::from_str(&ok(bin(dir.path())
+                .env("PALIN_TFSTATE", fixture(state))
+                .args(["--host", "web-0"])
+                .args(extra)))
+            .expect("json")
+        };
+        if let Some(vars) = plain["_meta"]["hostvars"].get("web-0") {
+            assert_eq!(&host(&["--plain"]), vars);
+            assert_eq!(unwrapped(host(&[])), *vars);
+        }
+    }
 }
 
 #[test]
@@ -205,7 +275,7 @@ fn secrets_never_appear_unless_revealed() {
                 "{state} {args:?} leaked a secret"
             );
         }
-        let doc = list_with(&fixture(state), &["--reveal", "db_password"]);
+        let doc = list_with(&fixture(state), &["--plain", "--reveal", "db_password"]);
         let pw = doc["all"]["vars"]["db_password"]
             .as_str()
             .expect("revealed output");
@@ -220,7 +290,7 @@ fn secrets_never_appear_unless_revealed() {
         let out = ok(bin(dir.path())
             .env("PALIN_TFSTATE", fixture(state))
             .env("PALIN_REVEAL", "password,auth_token")
-            .arg("--list"));
+            .args(["--list", "--plain"]));
         let doc: Value = serde_json::from_str(&out).expect("json");
         assert!(
             doc["all"]["vars"]["palin_rds"]["palin-app"]["password"]
@@ -546,7 +616,7 @@ fn bundled_examples_work() {
         .arg(root.join("examples/palin.yml"))
         .arg("--tfstate")
         .arg(fixture("stack.tfstate"))
-        .arg("--list")))
+        .args(["--list", "--plain"])))
     .expect("json");
     let web = &doc["_meta"]["hostvars"]["web-0"];
     assert_eq!(web["ansible_user"], "admin");

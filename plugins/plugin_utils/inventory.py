@@ -13,8 +13,11 @@ place it, with as little work per value as possible:
   ``set_variable``, which walks every value to tag each string with its origin (4x the time and
   2.4x the memory at 5,000 hosts), and never into the values. Strings parsed from JSON carry no
   trust tag, so in ansible-core >= 2.19 Ansible never renders them as templates: a tag value
-  such as ``{{ lookup('pipe', 'id') }}`` reaches playbooks as that literal text (the ``script``
-  plugin, which tags the whole document as trusted, renders it);
+  such as ``{{ lookup('pipe', 'id') }}`` reaches playbooks as that literal text. There the
+  binary prints plain strings (``--plain``). Before 2.19 a plain string would be rendered, so
+  the binary prints every string as ``{"__ansible_unsafe": ...}`` (its default, the document the
+  ``script`` plugin reads too) and Ansible's own ``AnsibleJSONDecoder`` makes each one unsafe
+  text (``wrap_var``), as amazon.aws's plugins make theirs;
 * the document is checked as a whole before anything is added, so a bad document never leaves a
   partial inventory behind;
 * the cache holds the binary's output text as one string, parsed the same way on a hit as on a
@@ -37,7 +40,20 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable
-from ansible.utils.vars import validate_variable_name
+from ansible.release import __version__ as ANSIBLE_VERSION
+
+try:
+    from ansible.utils.vars import validate_variable_name
+except ImportError:  # ansible-core < 2.17
+    from ansible.utils.vars import isidentifier
+
+    def validate_variable_name(name):
+        if not isidentifier(name):
+            raise AnsibleError("invalid variable name %r" % name)
+
+# ansible-core >= 2.19 treats every string it did not tag as trusted as data: the plugins can
+# take plain strings. Before that, only strings wrapped as unsafe are data.
+PLAIN_STRINGS = tuple(int(p) for p in ANSIBLE_VERSION.split(".")[:2]) >= (2, 19)
 
 BINARY = "palin-inventory"
 INSTALL_HINT = "pip install palin-inventory"
@@ -120,6 +136,8 @@ def run_list(executable, config_path, refresh=False):
     what they mean to the binary run by hand. ``refresh`` (``--flush-cache``,
     ``meta: refresh_inventory``) also bypasses palin's own AWS cache (``--refresh-cache``)."""
     argv = [executable, "--list", "--config", os.path.abspath(config_path)]
+    if PLAIN_STRINGS:
+        argv.append("--plain")
     if refresh:
         argv.append("--refresh-cache")
     try:
@@ -154,7 +172,12 @@ def parse_document(data, executable=BINARY):
         return AnsibleParserError("%s printed %s" % (executable, what))
 
     try:
-        doc = json.loads(data)
+        if PLAIN_STRINGS:
+            doc = json.loads(data)
+        else:
+            from ansible.parsing.ajson import AnsibleJSONDecoder
+
+            doc = json.loads(data, cls=AnsibleJSONDecoder)
     except ValueError as e:
         raise bad("something that is not a JSON document (%s)" % one_line(e)) from e
     if not isinstance(doc, dict):
@@ -297,6 +320,7 @@ class PalinInventoryBase(BaseInventoryPlugin, Cacheable):
         for name in sorted(os.environ):
             if name.startswith(_KEYED_ENV_PREFIXES) or name in _KEYED_ENV:
                 digest.update(("\0%s=%s" % (name, os.environ[name])).encode("utf-8", "surrogateescape"))
+        digest.update(b"\0plain" if PLAIN_STRINGS else b"\0unsafe")
         return "%s_%s" % (self.get_cache_key(path), digest.hexdigest()[:12])
 
     def _cached_document(self, key, executable):

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::AwsSettings;
 use crate::model::Model;
 
-const FORMAT: u32 = 3;
+/// 4: the stored `--list` document is the plain one with Ansible's marker keys dropped (issue 20);
+/// an entry of an earlier format is a miss.
+const FORMAT: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {

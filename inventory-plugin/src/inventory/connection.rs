@@ -1,11 +1,15 @@
 //! Connection settings: `ansible_user` by group membership, then either Session Manager
 //! variables or, for SSH, the bastion's `ProxyJump` on every host reached at a private address.
+//! The bastion is chosen, never guessed: a pinned host (name or instance id), or the one instance
+//! that matches the tag rule (several refuse the inventory); its address and user are checked
+//! ([`trust`]) before they reach `-o ProxyJump`, which OpenSSH runs through a shell.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::hosts::attr_value;
+use super::trust;
 use super::types::Inventory;
 use crate::config::{BastionRule, Config, Connection, HostAttr};
 use crate::error::{Error, Result};
@@ -94,36 +98,68 @@ pub(super) fn apply_connection(
             let found = match bastion {
                 BastionRule::Off => None,
                 BastionRule::Host(host) => {
-                    let i = names.iter().position(|n| n == host).ok_or_else(|| {
-                        Error::config(
-                            &config.origin,
-                            format!(
-                                "connection.bastion.host: no host named {host:?} in the inventory"
-                            ),
-                        )
-                    })?;
+                    let i = names
+                        .iter()
+                        .zip(instances)
+                        .position(|(n, i)| n == host || i.instance_id == *host)
+                        .ok_or_else(|| {
+                            Error::config(
+                                &config.origin,
+                                "connection.bastion.host: no host has that name or instance id in the inventory",
+                            )
+                        })?;
                     Some(i)
                 }
-                BastionRule::Tag { key, value } => names
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| instances[*i].tags.get(key) == Some(value))
-                    .min_by_key(|(_, n)| n.as_str())
-                    .map(|(i, _)| i),
+                BastionRule::Tag { key, value } => {
+                    // Whoever may tag an instance may match the rule: more than one match is
+                    // refused, never settled by name order.
+                    let matching: Vec<usize> = (0..instances.len())
+                        .filter(|&i| instances[i].tags.get(key) == Some(value))
+                        .collect();
+                    if matching.len() > 1 {
+                        let ids: Vec<&str> = matching
+                            .iter()
+                            .map(|&i| instances[i].instance_id.as_str())
+                            .collect();
+                        return Err(Error::Inventory(format!(
+                            "connection.bastion: {} instances match the bastion tag ({}); pin one with connection.bastion.host (its host name or instance id), or set connection.bastion: false",
+                            ids.len(),
+                            ids.join(", ")
+                        )));
+                    }
+                    matching.first().copied()
+                }
             };
             let Some(b) = found else { return Ok(()) };
             let bastion_name = &names[b];
+            let id = &instances[b].instance_id;
             let address = [HostAttr::PublicIp, HostAttr::PublicDns].iter().find_map(|a| attr_value(instances[b], a)).ok_or_else(|| {
                 Error::Inventory(format!(
                     "bastion {bastion_name} has no public address (no Elastic IP, public IP or public DNS name); give it one, or set connection.bastion: false"
                 ))
             })?;
+            if !trust::address(address) {
+                return Err(Error::Inventory(format!(
+                    "bastion (instance {id}): its public address is neither an IP address nor an RFC 1123 host name; refusing to put it into ProxyJump"
+                )));
+            }
             let user = bastion_user.clone().or_else(|| {
                 inv.hostvars
                     .get(bastion_name)
                     .and_then(|v| v.get("ansible_user"))
                     .and_then(|v| v.as_str().map(str::to_owned))
             });
+            if user.as_deref().is_some_and(|u| !trust::user(u)) {
+                return Err(Error::Inventory(format!(
+                    "bastion (instance {id}): its user (connection.bastion.user or its ansible_user) is not a plain user name (letters, digits, '_', '.', '-')"
+                )));
+            }
+            // ProxyJump reads [user@]host[:port]: an IPv6 address goes in brackets.
+            let address = if address.contains(':') {
+                format!("[{address}]")
+            } else {
+                address.to_owned()
+            };
             let jump = match user {
                 Some(u) => format!("-o ProxyJump={u}@{address}"),
                 None => format!("-o ProxyJump={address}"),

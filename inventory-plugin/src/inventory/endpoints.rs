@@ -246,6 +246,11 @@ pub(super) fn add_endpoints(inv: &mut Inventory, model: &Model, config: &Config)
             .map(|(id, v)| (GROUP_RDS, id, v))
             .chain(redis.iter().map(|(id, v)| (GROUP_ELASTICACHE, id, v)));
         for (group, id, vars) in endpoint_hosts {
+            if !super::trust::usable_name(id) {
+                return Err(Error::Inventory(format!(
+                    "an endpoint host of {group} would be named localhost, a template or an option; set endpoint_hosts: false"
+                )));
+            }
             if inv.hostvars.contains_key(id) {
                 return Err(Error::Inventory(format!(
                     "endpoint host {id:?} has the same name as an EC2 host; set endpoint_hosts: false or rename one"

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use super::trust;
 use crate::config::HostAttr;
 use crate::hostvars::HostVars;
 use crate::model::Instance;
@@ -35,15 +36,18 @@ pub(super) fn attr_value<'a>(instance: &'a Instance, attr: &HostAttr) -> Option<
     .filter(|v| !v.is_empty())
 }
 
-/// The first preferred attribute that has a value; a name shared by several instances gets the
-/// instance id appended on every one of them, so no host is dropped and names don't depend on order.
+/// The first preferred attribute that has a value that may name a host
+/// ([`trust::usable_name`]: never the controller's name, a template or an option), else the
+/// instance id; a name shared by several instances gets the instance id appended on every one of
+/// them, so no host is dropped and names don't depend on order. Instance ids are plain
+/// ([`trust::plain_id`], checked by the caller).
 pub(super) fn host_names(instances: &[&Instance], preference: &[HostAttr]) -> Vec<String> {
     let wanted: Vec<&str> = instances
         .iter()
         .map(|i| {
             preference
                 .iter()
-                .find_map(|a| attr_value(i, a))
+                .find_map(|a| attr_value(i, a).filter(|v| trust::usable_name(v)))
                 .unwrap_or(i.instance_id.as_str())
         })
         .collect();

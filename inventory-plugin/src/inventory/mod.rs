@@ -8,7 +8,7 @@
 //!   `palin_redis_*`, `palin_lb_dns_name`; plus the Terraform outputs.
 //!
 //! [`build`] runs the steps in order; each has its own module, and every module depends only on
-//! `types` (and `connection` on `hosts`), never on this one:
+//! `types` and `trust` (and `connection` on `hosts`), never on this one:
 //!
 //! * `types`: [`Inventory`], [`Group`], [`safe_group_name`] and the fixed group names;
 //! * `hosts`: which instances are hosts, their names and host variables;
@@ -16,7 +16,9 @@
 //! * `connection`: `ansible_user`, Session Manager or the bastion's `ProxyJump`;
 //! * [`construct`]: Ansible's `compose`, `groups` and `keyed_groups`;
 //! * `endpoints`: the database, cache and load balancer variables (and endpoint hosts);
-//! * `outputs`: the Terraform outputs.
+//! * `outputs`: the Terraform outputs;
+//! * `trust`: the trust boundary's checks: host names, instance ids, addresses, users, reserved
+//!   group names.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +26,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::config::{Config, HostAttr};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Instance, Model};
 
 mod connection;
@@ -33,6 +35,7 @@ mod endpoints;
 mod groups;
 mod hosts;
 mod outputs;
+mod trust;
 mod types;
 
 pub use crate::hostvars::HostVars;
@@ -53,7 +56,18 @@ pub fn build(mut model: Model, config: &Config) -> Result<Inventory> {
     let model = &model;
     let unique = hosts::unique_instances(&model.instances);
     let instances: Vec<&Instance> = unique.iter().map(|&i| &model.instances[i]).collect();
+    if let Some(bad) = instances.iter().find(|i| !trust::plain_id(&i.instance_id)) {
+        return Err(Error::Inventory(format!(
+            "{} holds an EC2 instance whose id is not a plain identifier (letters, digits, '.', '_', '-'; never localhost or a template); refusing the inventory",
+            bad.origin.source
+        )));
+    }
     let names = hosts::host_names(&instances, &config.hostnames);
+    let instance_ids: BTreeMap<String, String> = names
+        .iter()
+        .zip(&instances)
+        .map(|(n, i)| (n.clone(), i.instance_id.clone()))
+        .collect();
 
     let mut chosen_attr: BTreeMap<&str, Option<HostAttr>> = BTreeMap::new();
     for ((instance, name), index) in instances.iter().zip(&names).zip(&unique) {
@@ -74,6 +88,7 @@ pub fn build(mut model: Model, config: &Config) -> Result<Inventory> {
         endpoints::add_endpoints(&mut inv, model, config)?;
     }
     outputs::add_outputs(&mut inv, outputs, config)?;
+    trust::check(&mut inv, &instance_ids)?;
     if let Some(stale) = &model.stale {
         inv.outputs.remove("palin_inventory_stale");
         inv.all_vars.insert(

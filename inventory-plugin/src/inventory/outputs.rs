@@ -88,6 +88,29 @@ pub const RESERVED_NAMES: [&str; 75] = [
     "with_",
 ];
 
+/// Ansible's magic variables, which a variable of `all` must never shadow.
+const MAGIC_NAMES: [&str; 13] = [
+    "group_names",
+    "groups",
+    "hostvars",
+    "inventory_dir",
+    "inventory_file",
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "omit",
+    "play_hosts",
+    "playbook_dir",
+    "role_name",
+    "role_names",
+    "role_path",
+];
+
+/// Whether a variable of `all` with this name would set how Ansible connects or behaves
+/// (`ansible_*`: connection, become, interpreter, ...) or shadow a magic variable.
+fn controls_ansible(name: &str) -> bool {
+    name.starts_with("ansible_") || MAGIC_NAMES.contains(&name)
+}
+
 /// Add the outputs of `model` to `inv`, unless `terraform.outputs` is off.
 pub(super) fn add_outputs(
     inv: &mut Inventory,
@@ -100,9 +123,11 @@ pub(super) fn add_outputs(
     let mut from: BTreeMap<String, String> = BTreeMap::new();
     for output in outputs {
         // Terraform allows `-` in output names; Ansible variable names do not. A name Ansible
-        // reserves (an output called `tags`, `name`, `port`, ...) gets `tf_` in front.
+        // reserves (an output called `tags`, `name`, `port`, ...) gets `tf_` in front, and so
+        // does one that would steer Ansible (`ansible_ssh_common_args`, `hostvars`, ...): a state
+        // writer never sets how the controller connects.
         let mut name = format!("{}{}", config.outputs_prefix, output.name.replace('-', "_"));
-        if RESERVED_NAMES.contains(&name.as_str()) {
+        if RESERVED_NAMES.contains(&name.as_str()) || controls_ansible(&name) {
             name.insert_str(0, "tf_");
         }
         if let Some(source) = from.get(&name) {

@@ -226,9 +226,174 @@ fn private_hosts_jump_through_the_bastion() {
     )
     .expect_err("unknown bastion");
     assert!(
-        missing.to_string().contains("no host named \"nope\""),
+        missing
+            .to_string()
+            .contains("connection.bastion.host: no host has that name or instance id"),
         "{missing}"
     );
+    let by_id = build(model.clone(), &config("connection: {bastion: {host: i-2}}"))
+        .expect("an instance id pins the bastion");
+    assert_eq!(
+        by_id.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
+        "-o ProxyJump=198.51.100.2"
+    );
+}
+
+#[test]
+fn the_bastion_is_chosen_never_guessed() {
+    let bastion = |id: &str, name: &str, public: &str| {
+        instance(
+            id,
+            Some(name),
+            "10.0.100.1",
+            Some(public),
+            &[("Role", "bastion")],
+        )
+    };
+    let web = instance("i-1", Some("web-0"), "10.0.0.1", None, &[]);
+    let two = Model {
+        instances: vec![
+            bastion("i-b", "bastion", "198.51.100.1"),
+            bastion("i-evil", "0-anything", "203.0.113.9"),
+            web.clone(),
+        ],
+        ..Model::default()
+    };
+    let err = build(two.clone(), &config(""))
+        .expect_err("two candidates")
+        .to_string();
+    assert_eq!(
+        err,
+        "connection.bastion: 2 instances match the bastion tag (i-b, i-evil); pin one with connection.bastion.host (its host name or instance id), or set connection.bastion: false"
+    );
+    let pinned = build(two, &config("connection: {bastion: {host: i-b}}")).expect("pinned");
+    assert_eq!(
+        pinned.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
+        "-o ProxyJump=198.51.100.1"
+    );
+    let none = Model {
+        instances: vec![web.clone()],
+        ..Model::default()
+    };
+    let plain = build(none, &config("")).expect("no bastion asked for, none found");
+    assert!(!plain.hostvars["web-0"].contains_key("ansible_ssh_common_args"));
+
+    for public in ["198.51.100.7|touch /tmp/x", "-oProxyCommand=id", "a b"] {
+        let model = Model {
+            instances: vec![bastion("i-b", "bastion", public), web.clone()],
+            ..Model::default()
+        };
+        let err = build(model, &config(""))
+            .expect_err("a shell in the address")
+            .to_string();
+        assert_eq!(
+            err,
+            "bastion (instance i-b): its public address is neither an IP address nor an RFC 1123 host name; refusing to put it into ProxyJump"
+        );
+    }
+    let v6 = Model {
+        instances: vec![bastion("i-b", "bastion", "2001:db8::7"), web.clone()],
+        ..Model::default()
+    };
+    let v6 = build(v6, &config("connection: {bastion: {user: jump}}")).expect("IPv6 bastion");
+    assert_eq!(
+        v6.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
+        "-o ProxyJump=jump@[2001:db8::7]"
+    );
+    let model = Model {
+        instances: vec![bastion("i-b", "bastion", "198.51.100.1"), web],
+        ..Model::default()
+    };
+    let err = build(model, &config("connection: {bastion: {user: 'a;id'}}"))
+        .expect_err("a user that is not plain")
+        .to_string();
+    assert!(err.starts_with("bastion (instance i-b): its user"), "{err}");
+}
+
+#[test]
+fn names_never_impersonate_the_controller_or_carry_templates() {
+    let model = Model {
+        instances: vec![
+            instance("i-1", Some("localhost"), "10.0.0.1", None, &[]),
+            instance(
+                "i-2",
+                Some("{{ lookup('pipe', 'id') }}"),
+                "10.0.0.2",
+                None,
+                &[],
+            ),
+            instance("i-3", Some("127.0.0.1"), "10.0.0.3", None, &[]),
+            instance("i-4", Some("-oProxyCommand=x"), "10.0.0.4", None, &[]),
+            instance("i-5", Some("web-5"), "10.0.0.5", None, &[]),
+        ],
+        ..Model::default()
+    };
+    let inv = build(model.clone(), &config("connection: {bastion: false}")).expect("builds");
+    let names: Vec<&str> = inv.hostvars.keys().map(String::as_str).collect();
+    assert_eq!(names, ["i-1", "i-2", "i-3", "i-4", "web-5"]);
+    let by_ip = build(
+        model,
+        &config("hostnames: [tag:Name, private-ip-address]\nconnection: {bastion: false}"),
+    )
+    .expect("builds");
+    assert!(by_ip.hostvars.contains_key("10.0.0.1") && !by_ip.hostvars.contains_key("localhost"));
+
+    let bad_id = Model {
+        instances: vec![instance("localhost", None, "10.0.0.1", None, &[])],
+        ..Model::default()
+    };
+    let err = build(bad_id, &config(""))
+        .expect_err("a state-made id")
+        .to_string();
+    assert!(
+        err.starts_with("t holds an EC2 instance whose id is not a plain identifier"),
+        "{err}"
+    );
+}
+
+#[test]
+fn connection_values_and_reserved_groups_are_checked_on_the_final_inventory() {
+    let model = Model {
+        instances: vec![instance(
+            "i-1",
+            Some("web-0"),
+            "10.0.0.1",
+            None,
+            &[("Addr", "-oProxyCommand=id"), ("G", "meta"), ("K", "all")],
+        )],
+        ..Model::default()
+    };
+    let err = build(
+        model.clone(),
+        &config("compose: {ansible_host: ec2_tags.Addr}"),
+    )
+    .expect_err("an option in ansible_host")
+    .to_string();
+    assert_eq!(
+        err,
+        "instance i-1: ansible_host is neither an IP address nor an RFC 1123 host name; refusing the inventory rather than passing it to ssh"
+    );
+    let err = build(
+        model.clone(),
+        &config("compose: {ansible_user: ec2_tags.Addr}"),
+    )
+    .expect_err("an option in ansible_user")
+    .to_string();
+    assert!(
+        err.starts_with("instance i-1: ansible_user is not a plain user name"),
+        "{err}"
+    );
+    let err = build(model.clone(), &config("keyed_groups: [{key: ec2_tags.G}]"))
+        .expect_err("_meta")
+        .to_string();
+    assert!(err.contains("a group named _meta"), "{err}");
+    let inv = build(
+        model,
+        &config("keyed_groups: [{key: ec2_tags.K, separator: ''}, {key: ec2_tags.K, prefix: x, parent_group: all}]"),
+    )
+    .expect("all adds nothing");
+    assert!(!inv.groups.contains_key("all") && inv.groups.contains_key("x_all"));
+    assert!(inv.top_groups().contains("x_all"));
 }
 
 #[test]
@@ -478,6 +643,9 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
         outputs: vec![
             out("tags", json!({"Env": "prod"}), "a"),
             out("port", json!(1), "a"),
+            out("ansible_ssh_common_args", json!("-o ProxyCommand=id"), "a"),
+            out("ansible-become-exe", json!("x"), "a"),
+            out("hostvars", json!({}), "a"),
         ],
         ..Model::default()
     };
@@ -486,6 +654,15 @@ fn outputs_merge_when_equal_and_fail_when_they_disagree() {
     assert_eq!(vars["tf_tags"], json!({"Env": "prod"}));
     assert_eq!(vars["tf_port"], 1);
     assert!(!vars.contains_key("tags") && !vars.contains_key("port"));
+    // A state writer never sets how Ansible connects or shadows a magic variable.
+    assert_eq!(vars["tf_ansible_ssh_common_args"], "-o ProxyCommand=id");
+    assert_eq!(vars["tf_ansible_become_exe"], "x");
+    assert_eq!(vars["tf_hostvars"], json!({}));
+    assert!(
+        !vars
+            .keys()
+            .any(|k| k.starts_with("ansible_") || k == "hostvars")
+    );
 
     let clash = Model {
         outputs: vec![out("palin_rds", json!(1), "a")],
