@@ -128,11 +128,14 @@ palin.yml (every key optional)
                                          the S3 backend object (workspace W != default is
                                          read from <workspace_key_prefix>/W/K)
     outputs: true                        Terraform outputs become variables of `all`
+                                         (ansible_* and magic names get tf_ in front)
     outputs_prefix: \"\"                   prefix for those variable names
   hostnames: [tag:Name, instance-id]     host name preference: tag:KEY, instance-id,
                                          ip-address, private-ip-address, dns-name,
                                          private-dns-name, eip; a name shared by several
-                                         instances gets _<instance-id> appended on each
+                                         instances gets _<instance-id> appended on each;
+                                         localhost, 127.0.0.1, ::1, a template or -... is
+                                         skipped for the next preference
   ansible_host: [eip, ip-address, private-ip-address]
                                          address preference for ansible_host (same names)
   tag_groups: [Role, Env]                tags that become tag_KEY_VALUE groups
@@ -146,9 +149,11 @@ palin.yml (every key optional)
     mode: ssh                            ssh, or ssm (community.aws.aws_ssm, instance id as
                                          ansible_host)
     bastion: {tag: Role=bastion, user: ec2-user}
-                                         or {host: NAME}, or false. Hosts reached at a private
-                                         address get a ProxyJump through the bastion's public
-                                         address (default: the host tagged Role=bastion, if any)
+                                         or {host: NAME or INSTANCE-ID}, or false. Hosts
+                                         reached at a private address get a ProxyJump through
+                                         the bastion's public address (default: the instance
+                                         tagged Role=bastion, if any; several matches refuse
+                                         the inventory: pin one with host:)
     ssm_bucket: BUCKET                   ansible_aws_ssm_bucket_name (mode: ssm)
   ansible_user: {tag_Role_web: ubuntu, all: ec2-user}
                                          ansible_user of the first listed group a host is in
@@ -187,7 +192,13 @@ VARIABLES (the same whatever the source)
     palin_redis.<id>.{host,port,reader_host,tls,engine,nodes,...}, palin_lb.<name>.dns_name;
     with exactly one of a kind: palin_postgres_{host,port,db_name,username,reader_host},
     palin_mysql_*, palin_redis_{host,port,tls,reader_host}, palin_lb_dns_name
+  --list and --host write every string of a variable as {\"__ansible_unsafe\": \"...\"}:
+    Ansible reads it as data, never as a template. --plain writes plain strings (jq); never
+    let Ansible's script plugin read that. --export yaml marks strings !unsafe; --export ini
+    refuses a value holding {{, {% or {#. ansible_host, ansible_user and ProxyJumps must be
+    IP addresses, RFC 1123 host names and plain user names (SECURITY.md in the repository).
 
 EXIT STATUS
-  0 success (stderr empty); 1 a state could not be read or mapped; 2 bad usage or config.
-  On failure one line on stderr and nothing on stdout.";
+  0 success (stderr empty); 1 a state could not be read or mapped, or the inventory was
+  refused (see above); 2 bad usage or config. On failure one line on stderr and nothing on
+  stdout.";

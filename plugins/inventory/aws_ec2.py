@@ -86,6 +86,9 @@ options:
       - Host name preference; the first that has a value wins. Supported entries C(tag:<Key>),
         C(instance-id), C(ip-address), C(private-ip-address), C(dns-name), C(private-dns-name).
       - Empty means C([dns-name, private-dns-name]), as in amazon.aws.aws_ec2.
+      - A value that would be C(localhost), C(127.0.0.1) or C(::1), holds a template, or starts
+        with C(-) is skipped for the next entry, else the instance id, so a tag never names
+        the controller.
     type: list
     elements: str
     default: []

@@ -61,8 +61,8 @@ options:
     description:
       - The Terraform source. Keys C(states) (a list of C({path}), C({command, dir}) or C({s3})
         entries, read in order and merged; default C(./terraform.tfstate) of the working directory),
-        C(outputs) (Terraform outputs become variables of C(all), default V(true)) and
-        C(outputs_prefix).
+        C(outputs) (Terraform outputs become variables of C(all), default V(true); one named
+        C(ansible_*) or after a magic variable gets C(tf_) in front) and C(outputs_prefix).
     type: dict
   hostnames:
     description:
@@ -70,6 +70,8 @@ options:
         instances gets C(_<instance-id>) appended.
       - Entries C(tag:<Key>), C(instance-id), C(ip-address), C(private-ip-address), C(dns-name),
         C(private-dns-name), C(eip).
+      - A value that would be C(localhost), C(127.0.0.1) or C(::1), holds a template, or starts
+        with C(-) is skipped for the next entry, else the instance id.
     type: list
     elements: str
     default: ['tag:Name', instance-id]
@@ -96,7 +98,10 @@ options:
   connection:
     description:
       - How Ansible reaches the hosts. Keys C(mode) (C(ssh) or C(ssm)), C(bastion) (C({tag}),
-        C({host}), C(user), or V(false)) and C(ssm_bucket).
+        C({host}) with a host name or an instance id, C(user), or V(false)) and C(ssm_bucket).
+      - The bastion is chosen, never guessed. With a C({tag}) rule (by default the tag
+        C(Role=bastion)), no matching instance means no bastion, and more than one refuses the
+        inventory; where others can tag instances, pin it with C({host}) and its instance id.
     type: dict
   ansible_user:
     description: Group name to user name; a host gets the user of the first listed group it is in.
