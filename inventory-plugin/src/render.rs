@@ -283,8 +283,10 @@ fn holds_template(v: &Value) -> bool {
 }
 
 /// A static YAML inventory (the layout of Ansible's `yaml` inventory plugin). Every string of a
-/// variable's value is tagged `!unsafe`, which Ansible reads as data on every release, and marker
-/// keys are dropped ([`marks`]).
+/// variable's value that could be a template (it holds a `{`) is tagged `!unsafe`, which Ansible
+/// reads as data on every release, and marker keys are dropped ([`marks`]). Other strings stay
+/// plain: ansible-core 2.19+ resolves the type of an `!unsafe` scalar even when it is quoted, so
+/// `!unsafe '16.3'` would come back as a float, and a string without `{` is never rendered.
 pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
     use serde_yaml_ng::{Mapping, Value as Yaml};
     fn key(k: &str) -> Yaml {
@@ -353,11 +355,13 @@ pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
     Ok(text)
 }
 
-/// A variable's value in YAML, every string tagged `!unsafe` (marker keys already dropped).
+/// A variable's value in YAML, every string that holds a `{` tagged `!unsafe` (marker keys
+/// already dropped).
 fn unsafe_yaml(v: Value) -> serde_yaml_ng::Value {
     use serde_yaml_ng::Value as Yaml;
     use serde_yaml_ng::value::{Tag, TaggedValue};
     match v {
+        Value::String(s) if !s.contains('{') => Yaml::String(s),
         Value::String(s) => Yaml::Tagged(Box::new(TaggedValue {
             tag: Tag::new("unsafe"),
             value: Yaml::String(s),
@@ -551,7 +555,7 @@ mod tests {
         let text = yaml(&inv).expect("writes YAML");
         assert!(
             text.contains("t: !unsafe '{{ lookup(''pipe'', ''id'') }}'")
-                && text.contains("ansible_host: !unsafe 10.0.0.1")
+                && text.contains("ansible_host: 10.0.0.1")
                 && !text.contains("__ansible"),
             "{text}"
         );

@@ -121,7 +121,8 @@ class Runner:
         return self._run([self.venv_bin / tool, *args], env, check, secrets_ok)
 
     def palin_list(self, env: dict | None = None, secrets_ok: bool = False) -> dict:
-        proc = self.palin("--list", env=env, secrets_ok=secrets_ok)
+        """The binary's --list document with plain strings (what Ansible reads back, compared)."""
+        proc = self.palin("--list", "--plain", env=env, secrets_ok=secrets_ok)
         assert proc.stderr == "", f"palin-inventory --list must keep stderr empty on success:\n{proc.stderr}"
         return json.loads(proc.stdout)
 

@@ -210,14 +210,27 @@ class Inventory:
         return edges
 
 
+def unwrap(value):
+    """`{"__ansible_unsafe": s}` read as `s`, everywhere: how ansible-inventory writes the strings
+    Ansible does not trust (every string palin gives it), and how palin's `--list` writes them."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"} and isinstance(value["__ansible_unsafe"], str):
+            return value["__ansible_unsafe"]
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
 def normalize_list(doc: dict) -> dict:
-    """An `ansible-inventory --list` document with order-free lists (sorted) and no `profile`."""
+    """An `ansible-inventory --list` document with order-free lists (sorted), no `profile`, and
+    unsafe strings unwrapped (`unwrap`)."""
     out = {}
     for name, value in doc.items():
         if name == "_meta":
-            out["_meta"] = {"hostvars": doc["_meta"].get("hostvars", {})}
+            out["_meta"] = {"hostvars": unwrap(doc["_meta"].get("hostvars", {}))}
             continue
-        out[name] = {k: (sorted(v) if k in ("hosts", "children") else v) for k, v in value.items()}
+        out[name] = {k: (sorted(v) if k in ("hosts", "children") else unwrap(v)) for k, v in value.items()}
     return out
 
 

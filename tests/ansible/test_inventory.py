@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import PLAYBOOKS, SECRET_MARK, STACK, Runner, assert_clean_stderr
-from inventory_model import Inventory, normalize_list, parse_graph
+from inventory_model import Inventory, normalize_list, parse_graph, unwrap
 
 # -------------------------------------------------------------------------- helpers
 
@@ -109,9 +109,12 @@ def test_no_reserved_variable_names(palin_inv: Inventory):
 def test_host_matches_list(runner: Runner, palin_doc: dict):
     """--host NAME prints that host's _meta.hostvars entry."""
     for host, hv in palin_doc["_meta"]["hostvars"].items():
-        proc = runner.palin("--host", host)
+        proc = runner.palin("--host", host, "--plain")
         assert proc.stderr == ""
         assert json.loads(proc.stdout) == hv, host
+        # Without --plain, the same variables with every string marked unsafe.
+        wrapped = runner.palin("--host", host).stdout
+        assert unwrap(json.loads(wrapped)) == hv and wrapped != proc.stdout, host
 
 
 def test_graph_matches_ansible_inventory(runner: Runner, palin_bin: Path, palin_inv: Inventory):
@@ -239,7 +242,10 @@ def test_export_round_trip(runner: Runner, palin_bin: Path):
         snap.write_text(proc.stdout)
         assert SECRET_MARK not in snap.read_text()
         if fmt == "yaml":
-            assert isinstance(yaml.safe_load(proc.stdout), dict)
+            # A string that could be a template is tagged !unsafe (Ansible's marker for data).
+            loader = type("UnsafeLoader", (yaml.SafeLoader,), {})
+            loader.add_constructor("!unsafe", lambda ld, node: ld.construct_scalar(node))
+            assert isinstance(yaml.load(proc.stdout, Loader=loader), dict)
         assert_same_list(ansible_list(runner, snap), live)
 
 
@@ -253,7 +259,7 @@ def test_reveal_includes_named_output(runner: Runner, palin_bin: Path):
     assert leaked == {"FIXTURE-SECRET-db-pw-7f3a"}, leaked
     seen = ansible_list(runner, palin_bin, env=env, secrets_ok=True)
     for host, hv in seen["_meta"]["hostvars"].items():
-        assert hv["db_password"] == "FIXTURE-SECRET-db-pw-7f3a", host
+        assert unwrap(hv["db_password"]) == "FIXTURE-SECRET-db-pw-7f3a", host
 
 
 def test_no_secret_without_reveal(runner: Runner):

@@ -169,8 +169,9 @@ class Runner:
         return json.loads(proc.stdout), proc.stderr
 
     def palin_list(self, palin_bin: Path, config: Path) -> dict:
-        """`PALIN_CONFIG=<config> palin-inventory --list`; stderr must stay empty."""
-        proc = self.run([palin_bin, "--list"], env={"PALIN_CONFIG": config})
+        """`PALIN_CONFIG=<config> palin-inventory --list --plain` (plain strings, as Ansible reads
+        them back); stderr must stay empty."""
+        proc = self.run([palin_bin, "--list", "--plain"], env={"PALIN_CONFIG": config})
         assert proc.stderr == "", f"palin-inventory --list must keep stderr empty on success:\n{proc.stderr}"
         return json.loads(proc.stdout)
 

@@ -479,7 +479,7 @@ def test_the_collections_plugin_is_a_one_line_migration(plugin: Runs, runner, mo
 def test_host_gives_the_hostvars_of_list(palin: Runs, configs, runner, palin_bin) -> None:
     listed = palin.inv["main"].hostvars
     for host in sorted(listed)[:3]:
-        proc = runner.run([palin_bin, "--host", host], env={"PALIN_CONFIG": configs["main"]})
+        proc = runner.run([palin_bin, "--host", host, "--plain"], env={"PALIN_CONFIG": configs["main"]})
         assert proc.stderr == ""
         assert json.loads(proc.stdout) == listed[host], host
 
@@ -526,6 +526,10 @@ def _rich_instances(model) -> list[tuple[dict, list[dict]]]:
             InstanceId=f"i-0rich{n:012d}",
             State={"Code": 16, "Name": "running"},
             Tags=[{"Key": "Name", "Value": f"rich-{n}"}, {"Key": "Note", "Value": "a & b <c>"}],
+            # Addresses that may reach ssh: palin refuses an ansible_host that is neither an IP
+            # address nor a host name (the trust boundary), so these are real ones.
+            PublicIpAddress=f"203.0.113.{10 + n}",
+            PrivateIpAddress=f"10.0.2.{10 + n}",
         )
         inst["Placement"]["AvailabilityZone"] = "eu-west-1b"
         full.append(inst)

@@ -313,7 +313,7 @@ class Bench:
         config: Path | None = None,
         env: dict | None = None,
         rules: tuple[Rule, ...] = (),
-        args: tuple[str, ...] = ("--list",),
+        args: tuple[str, ...] = ("--list", "--plain"),
     ) -> Run:
         full = dict(self.env)
         if config is not None:

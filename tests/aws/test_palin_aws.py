@@ -26,7 +26,8 @@ aws:
 
 
 def palin(runner: Runner, palin_bin: Path, config: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return runner.run([palin_bin, *(args or ("--list",))], env={"PALIN_CONFIG": config, **(env or {})}, check=False)
+    """palin-inventory (`--list --plain` unless `args` say otherwise) on `config`."""
+    return runner.run([palin_bin, *(args or ("--list", "--plain"))], env={"PALIN_CONFIG": config, **(env or {})}, check=False)
 
 
 def ok(proc: subprocess.CompletedProcess) -> dict:
@@ -80,7 +81,7 @@ def test_endpoint_variables_have_the_terraform_sources_shape(runner: Runner, pal
     """A playbook cannot tell the sources apart: the same keys for the same kinds of endpoint."""
     aws = ok(palin(runner, palin_bin, write(tmp_path, PALIN_YML.format(extra=""))))["all"]["vars"]
     stack = Path(__file__).resolve().parents[2] / "inventory-plugin/tests/fixtures/stack.tfstate"
-    tf_proc = runner.run([palin_bin, "--list"], env={"PALIN_TFSTATE": stack})
+    tf_proc = runner.run([palin_bin, "--list", "--plain"], env={"PALIN_TFSTATE": stack})
     tf = json.loads(tf_proc.stdout)["all"]["vars"]
     common = {"host", "port", "endpoint", "kind", "engine", "region", "arn", "username"}
     assert common <= set(aws["palin_rds"]["app-db"]) and common <= set(tf["palin_rds"]["palin-app"])
@@ -105,13 +106,20 @@ def test_cache_hit_refresh_and_stale(runner: Runner, palin_bin: Path, tmp_path: 
     assert len(list(cache.glob("*.json"))) == 1
     dead = f"http://127.0.0.1:{free_port()}"
     # A hit never calls AWS: the same inventory with the endpoint gone.
-    assert ok(palin(runner, palin_bin, config, "--list", env={"AWS_ENDPOINT_URL": dead})) == live
+    assert ok(palin(runner, palin_bin, config, "--list", "--plain", env={"AWS_ENDPOINT_URL": dead})) == live
+    # The cache keeps the plain document; a hit marks its strings unsafe as a live run does.
+    wrapped_hit = ok(palin(runner, palin_bin, config, "--list", env={"AWS_ENDPOINT_URL": dead}))
+    assert wrapped_hit == ok(palin(runner, palin_bin, config, "--list", "--refresh-cache"))
+    assert wrapped_hit["_meta"]["hostvars"] and all(
+        v["instance_id"] == {"__ansible_unsafe": v_plain["instance_id"]}
+        for v, v_plain in zip(wrapped_hit["_meta"]["hostvars"].values(), live["_meta"]["hostvars"].values())
+    )
     # --refresh-cache goes live, and fails loudly when AWS cannot be reached.
     msg = fails(palin(runner, palin_bin, config, "--list", "--refresh-cache", env={"AWS_ENDPOINT_URL": dead}))
     assert "DescribeRegions" in msg or "Describe" in msg, msg
     # stale_on_error serves the expired cache, marked in all.vars, stderr still empty.
     stale_config = write(tmp_path, PALIN_YML.format(extra=f"  cache: {{ttl: 0, dir: {cache}, stale_on_error: true}}"), "stale.yml")
-    stale = ok(palin(runner, palin_bin, stale_config, "--list", env={"AWS_ENDPOINT_URL": dead}))
+    stale = ok(palin(runner, palin_bin, stale_config, "--list", "--plain", env={"AWS_ENDPOINT_URL": dead}))
     marker = stale["all"]["vars"].pop("palin_inventory_stale")
     assert marker["fetched_at"].endswith("Z") and "failed" in marker["error"]
     assert stale == live
@@ -180,7 +188,7 @@ def run_against(handler: type[_XmlServer], venv_bin: Path, palin_bin: Path, tmp_
         config = write(tmp_path, f"source: aws\naws:\n  regions: [eu-west-1]\n  services: [ec2]\n{extra}")
         env = clean_env(tmp_path / "home", venv_bin, f"http://127.0.0.1:{server.server_address[1]}")
         env["PALIN_CONFIG"] = str(config)
-        return subprocess.run([str(palin_bin), "--list"], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([str(palin_bin), "--list", "--plain"], env=env, capture_output=True, text=True, timeout=120)
     finally:
         server.shutdown()
 

@@ -128,7 +128,7 @@ def finish(stack, load: Load) -> None:
 
 
 def test_inventory_reaches_the_private_hosts_only_through_the_bastion(stack):
-    listed = subprocess.run([str(stack.inventory / "palin-inventory"), "--list"], env=stack.env,
+    listed = subprocess.run([str(stack.inventory / "palin-inventory"), "--list", "--plain"], env=stack.env,
                             capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and listed.stderr == "", listed.stderr
     doc = json.loads(listed.stdout)

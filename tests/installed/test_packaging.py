@@ -38,7 +38,7 @@ EE_FILE = REPO / "examples" / "awx" / "execution-environment.yml"
 # What the collection tarball may hold at its top level: the collection's content and the two
 # files ansible-galaxy writes. Anything else is a build_ignore entry someone forgot.
 TOP_LEVEL = {
-    "MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "LICENSE", "COPYING", "requirements.txt",
+    "MANIFEST.json", "FILES.json", "README.md", "SECURITY.md", "CHANGELOG.rst", "LICENSE", "COPYING", "requirements.txt",
     "plugins", "roles", "playbooks", "meta", "docs", "changelogs", "tests",
 }  # fmt: skip
 # Repository directories whose files must all be in the tarball (minus build output).

@@ -590,7 +590,7 @@ def test_no_secret_leaks(palin_bin: Path, tmp_root: Path, scenario: str, config:
     for args in runs:
         out = palin.run(*args, env=env).stdout
         assert SECRET_MARK not in out, f"palin-inventory {' '.join(args)} leaked a secret"
-    revealed = palin.run("--list", env={**env, "PALIN_REVEAL": REVEAL}).stdout
+    revealed = palin.run("--list", "--plain", env={**env, "PALIN_REVEAL": REVEAL}).stdout
     assert SECRET_MARK in revealed, "revealing by name should show the secrets (or the state holds none)"
     st = state(scenario)["outputs"]
     v = all_vars(json.loads(revealed))

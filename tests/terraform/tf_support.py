@@ -73,7 +73,7 @@ class Palin:
         return proc
 
     def list(self, env: dict | None = None) -> dict:
-        return json.loads(self.run("--list", env=env).stdout)
+        return json.loads(self.run("--list", "--plain", env=env).stdout)
 
 
 def deploy(workdir: Path, state: Path, config: Path) -> Path:

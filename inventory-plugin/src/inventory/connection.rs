@@ -98,10 +98,12 @@ pub(super) fn apply_connection(
             let found = match bastion {
                 BastionRule::Off => None,
                 BastionRule::Host(host) => {
-                    let i = names
+                    // An instance id first: a tag writer can make a host *name* equal to the
+                    // pinned id (a Name tag), never another instance's id.
+                    let i = instances
                         .iter()
-                        .zip(instances)
-                        .position(|(n, i)| n == host || i.instance_id == *host)
+                        .position(|i| i.instance_id == *host)
+                        .or_else(|| names.iter().position(|n| n == host))
                         .ok_or_else(|| {
                             Error::config(
                                 &config.origin,

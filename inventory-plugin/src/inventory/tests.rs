@@ -266,7 +266,16 @@ fn the_bastion_is_chosen_never_guessed() {
         err,
         "connection.bastion: 2 instances match the bastion tag (i-b, i-evil); pin one with connection.bastion.host (its host name or instance id), or set connection.bastion: false"
     );
-    let pinned = build(two, &config("connection: {bastion: {host: i-b}}")).expect("pinned");
+    let pinned = build(two.clone(), &config("connection: {bastion: {host: i-b}}")).expect("pinned");
+    assert_eq!(
+        pinned.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
+        "-o ProxyJump=198.51.100.1"
+    );
+    // A Name tag equal to the pinned id, listed first, does not take the pin over.
+    let mut spoof = two;
+    spoof.instances[1].tags.insert("Name".into(), "i-b".into());
+    spoof.instances.swap(0, 1);
+    let pinned = build(spoof, &config("connection: {bastion: {host: i-b}}")).expect("pinned");
     assert_eq!(
         pinned.hostvars["web-0"].to_map()["ansible_ssh_common_args"],
         "-o ProxyJump=198.51.100.1"
