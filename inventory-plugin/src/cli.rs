@@ -194,7 +194,7 @@ VARIABLES (the same whatever the source)
     palin_mysql_*, palin_redis_{host,port,tls,reader_host}, palin_lb_dns_name
   --list and --host write every string of a variable as {\"__ansible_unsafe\": \"...\"}:
     Ansible reads it as data, never as a template. --plain writes plain strings (jq); never
-    let Ansible's script plugin read that. --export yaml marks strings !unsafe; --export ini
+    let Ansible's script plugin read that. --export yaml marks strings with a { !unsafe; --export ini
     refuses a value holding {{, {% or {#. ansible_host, ansible_user and ProxyJumps must be
     IP addresses, RFC 1123 host names and plain user names (SECURITY.md in the repository).
 

@@ -200,6 +200,17 @@ fn unwrapped(v: Value) -> Value {
     }
 }
 
+/// How many strings of `v` are not wrapped as `{"__ansible_unsafe": …}`.
+fn bare_strings(v: &Value) -> usize {
+    match v {
+        Value::String(_) => 1,
+        Value::Object(m) if m.len() == 1 && m.contains_key("__ansible_unsafe") => 0,
+        Value::Object(m) => m.values().map(bare_strings).sum(),
+        Value::Array(a) => a.iter().map(bare_strings).sum(),
+        _ => 0,
+    }
+}
+
 /// Every string of a host or group variable reaches Ansible's script plugin as unsafe text;
 /// --plain is the same document with plain strings, and host and group names are never wrapped.
 #[test]
@@ -208,15 +219,6 @@ fn list_wraps_every_variable_string_and_plain_does_not() {
         let wrapped = list_with(&fixture(state), &[]);
         let plain = list_with(&fixture(state), &["--plain"]);
         assert_eq!(unwrapped(wrapped.clone()), plain, "{state}");
-        fn bare_strings(v: &Value) -> usize {
-            match v {
-                Value::String(_) => 1,
-                Value::Object(m) if m.len() == 1 && m.contains_key("__ansible_unsafe") => 0,
-                Value::Object(m) => m.values().map(bare_strings).sum(),
-                Value::Array(a) => a.iter().map(bare_strings).sum(),
-                _ => 0,
-            }
-        }
         let doc = wrapped.as_object().expect("an object");
         for (name, part) in doc {
             let vars: Vec<&Value> = if name == "_meta" {

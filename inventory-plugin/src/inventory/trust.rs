@@ -77,23 +77,31 @@ pub fn user(name: &str) -> bool {
 /// list of `[user@]host[:port]` hops with plain users and [`address`]es: OpenSSH runs a jump
 /// through `$SHELL -c`.
 pub fn proxy_jumps(args: &str) -> bool {
-    let mut words = args.split_whitespace().peekable();
+    let words = shell_words(args);
+    let mut words = words.iter().map(String::as_str);
     let mut jumps = Vec::new();
     while let Some(w) = words.next() {
-        let w = w.strip_prefix("-o").map_or(w, str::trim_start);
-        let option = if w.is_empty() {
-            words.next().unwrap_or("")
-        } else {
-            w
+        if w == "-J" {
+            jumps.push(words.next().unwrap_or("").to_owned());
+            continue;
+        }
+        if let Some(value) = w.strip_prefix("-J") {
+            jumps.push(value.to_owned());
+            continue;
+        }
+        let option = match w.strip_prefix("-o").map(str::trim_start) {
+            Some("") => words.next().unwrap_or(""),
+            Some(option) => option,
+            None => w,
         };
-        if let Some((key, value)) = option.split_once('=') {
-            if key.eq_ignore_ascii_case("ProxyJump") {
-                jumps.push(value);
-            }
-        } else if option == "-J" {
-            jumps.push(words.next().unwrap_or(""));
-        } else if let Some(value) = option.strip_prefix("-J") {
-            jumps.push(value);
+        // ssh reads `-o Key=Value` and `-o "Key Value"`, and splits the option's own text with
+        // quotes again.
+        let option = shell_words(option).join(" ");
+        let split = option.find(|c: char| c == '=' || c.is_whitespace());
+        if let Some(at) = split.filter(|&at| option[..at].eq_ignore_ascii_case("ProxyJump")) {
+            let value =
+                option[at + 1..].trim_start_matches(|c: char| c == '=' || c.is_whitespace());
+            jumps.push(value.to_owned());
         }
     }
     let hop = |h: &str| {
@@ -121,6 +129,33 @@ pub fn proxy_jumps(args: &str) -> bool {
     jumps
         .iter()
         .all(|j| j.eq_ignore_ascii_case("none") || j.split(',').all(hop))
+}
+
+/// `args` split as Ansible's ssh plugin splits ssh arguments (POSIX `shlex`: quotes and
+/// backslashes).
+fn shell_words(args: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = args.chars();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None | Some('"'), '\\') => {
+                if let Some(n) = chars.next() {
+                    word.get_or_insert_default().push(n);
+                }
+            }
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_default();
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (_, c) => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 /// The final checks of a built inventory: reserved group names, and every host's `ansible_host`
@@ -166,11 +201,16 @@ pub(super) fn check(inv: &mut Inventory, instance_ids: &BTreeMap<String, String>
                 proxy_jumps,
                 "a ProxyJump that is not [user@]host[:port] with a plain user and an IP address or RFC 1123 host name",
             ),
+            (
+                "ansible_ssh_extra_args",
+                proxy_jumps,
+                "a ProxyJump that is not [user@]host[:port] with a plain user and an IP address or RFC 1123 host name",
+            ),
         ] {
             match vars.get(field).as_deref() {
                 None => {}
                 Some(Value::String(v)) if ok(v) => {}
-                Some(Value::String(_)) if field == "ansible_ssh_common_args" => {
+                Some(Value::String(_)) if field.starts_with("ansible_ssh_") => {
                     return Err(Error::Inventory(format!(
                         "{}: {field} holds {what}; refusing the inventory rather than passing it to ssh",
                         who()
@@ -265,6 +305,9 @@ mod tests {
             "-J -oProxyCommand=x",
             "-o ProxyJump=",
             "-oproxyjump=a,b|c",
+            "'-o \"ProxyJump=a|touch /tmp/q\"'",
+            "-o 'ProxyJump a|touch /tmp/q'",
+            "-o\\ ProxyJump=a\\|b",
         ] {
             assert!(!proxy_jumps(bad), "{bad}");
         }
