@@ -75,11 +75,17 @@ impl PartialEq for ApiVars {
 pub struct RawJson(pub Box<RawValue>);
 
 impl RawJson {
-    /// `raw` without the whitespace between its tokens (a v4 state is indented).
+    /// `raw` without the whitespace between its tokens (a v4 state is indented). An object that
+    /// names a key twice (JSON allows it; Terraform never writes it) keeps its last value, as
+    /// serde_json and Python read it, so the text palin prints never repeats a key.
     pub fn compact(raw: &RawValue) -> Self {
         let text = raw.get();
         let mut out = String::with_capacity(text.len());
         let (mut in_string, mut escaped) = (false, false);
+        // The keys met so far in each open container (`None` for an array), and where the
+        // current string started.
+        let mut open: Vec<Option<std::collections::HashSet<String>>> = Vec::new();
+        let (mut expect_key, mut repeated, mut start) = (false, false, 0);
         for c in text.chars() {
             if in_string {
                 out.push(c);
@@ -89,11 +95,35 @@ impl RawJson {
                     escaped = true;
                 } else if c == '"' {
                     in_string = false;
+                    if std::mem::take(&mut expect_key) {
+                        if let Some(Some(keys)) = open.last_mut() {
+                            repeated |= !keys.insert(out[start..].to_owned());
+                        }
+                    }
                 }
             } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
-                in_string = c == '"';
+                match c {
+                    '"' => {
+                        in_string = true;
+                        start = out.len();
+                    }
+                    '{' => {
+                        open.push(Some(std::collections::HashSet::new()));
+                        expect_key = true;
+                    }
+                    '[' => open.push(None),
+                    '}' | ']' => {
+                        open.pop();
+                    }
+                    ',' => expect_key = matches!(open.last(), Some(Some(_))),
+                    _ => {}
+                }
                 out.push(c);
             }
+        }
+        if repeated {
+            let value: Value = serde_json::from_str(text).expect("a RawValue holds valid JSON");
+            out = serde_json::to_string(&value).expect("string keys only");
         }
         // Whitespace between tokens is all that went: still the same valid JSON.
         Self(RawValue::from_string(out).expect("compacting keeps valid JSON valid"))
@@ -323,5 +353,19 @@ mod tests {
         );
         assert_eq!(region_of(None, None, Some("a")), None);
         assert_eq!(region_of(None, None, None), None);
+    }
+
+    #[test]
+    fn compact_output_text_never_repeats_a_key() {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).expect("valid JSON");
+        let kept = RawJson::compact(&raw("{ \"a\": [1, {\"b\": \"x y\"}], \"c\": {\"a\": 1} }"));
+        assert_eq!(kept.0.get(), r#"{"a":[1,{"b":"x y"}],"c":{"a":1}}"#);
+        let last_wins = RawJson::compact(&raw(
+            "{\"o\": {\"k\": 1, \"j\": [], \"k\": \"two\"}, \"p\": [{\"k\": 1}, {\"k\": 2}]}",
+        ));
+        assert_eq!(
+            last_wins.0.get(),
+            r#"{"o":{"j":[],"k":"two"},"p":[{"k":1},{"k":2}]}"#
+        );
     }
 }
