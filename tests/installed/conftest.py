@@ -12,7 +12,9 @@ install, and are appended after palin's collections path.
 The ansible-core matrix (env PALIN_CORE_MATRIX, default "2.19 2.21"):
 - 2.19: ansible-core 2.19.14 on this machine's python3 (3.11), the pinned release;
 - 2.21: ansible-core 2.21.5, the current release, on pyenv's Python 3.13 (2.20+ need >= 3.12).
-Every test that takes `installed` runs once per release.
+Every test that takes `installed` runs once per release. `CORES` also knows 2.16 and 2.17 (the
+latest 2.16.x and 2.17.x, on 3.11), which only tests/trust asks for (its `trust_core` fixture,
+through `_make` and the same `_made` cache).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CORES = {
+    "2.16": ("ansible-core==2.16.20", ("3.11",)),
+    "2.17": ("ansible-core==2.17.14", ("3.11",)),
     "2.19": ("ansible-core==2.19.14", ("3.11",)),
     "2.21": ("ansible-core==2.21.5", ("3.13", "3.12")),
 }
