@@ -56,10 +56,9 @@ from trust_support import (  # noqa: E402
     is_ip,
     marker_keys,
     play,
-    plain_strings_wrapped,
+    trusted_templates,
     trust_core,  # noqa: F401 (a fixture)
     unwrap,
-    yaml_typed,
 )
 
 
@@ -77,13 +76,8 @@ def plain_doc(inst, tmp_path: Path, env: dict, *args: str) -> dict:
     return json.loads(proc.stdout)
 
 
-def check_accepted(
-    played: Played, expected: Accepted, doc: dict, canary: Canary, jump: str | None, what: str, yaml_typing: bool = False
-) -> None:
-    """What every run of an accepted estate must show (see the module doc). `yaml_typing`: the
-    run read a YAML snapshot on ansible-core >= 2.19, whose `!unsafe` turns a string that looks
-    like a number, boolean or null into one (`yaml_typed`): a known defect that makes the test
-    xfail, after every other check has passed, as long as it is the only difference."""
+def check_accepted(played: Played, expected: Accepted, doc: dict, canary: Canary, jump: str | None, what: str) -> None:
+    """What every run of an accepted estate must show (see the module doc)."""
     assert played.proc.returncode == 0, f"{what}\n{played.describe()}"
     assert_no_canary(canary, what)
     assert played.delegated, f"{what}: the delegated task did not run on the controller\n{played.describe()}"
@@ -100,29 +94,21 @@ def check_accepted(
     assert not {"worker-1", "worker-2"} & set(played.groups.get("ungrouped", [])), played.groups.get("ungrouped")
     for group, members in expected.group_members.items():
         assert set(played.groups[group]) == members, f"{what}: group {group}"
-    typed = []
-
-    def same(seen, printed, where: str) -> list[str]:
-        diffs = differences(seen, printed, where)
-        if diffs and yaml_typing and not differences(seen, yaml_typed(printed), where):
-            typed.extend(diffs)
-            return []
-        return diffs
-
-    # Every variable, templated by Ansible, is the text palin printed: it stayed data.
-    diffs = [d for host, variables in effective.items() for d in same({n: played.vars[host].get(n, "<missing>") for n in variables}, variables, host)]
+    # Every variable, templated by Ansible, is the text palin printed (its type too): it stayed data.
+    seen = {host: {n: played.vars[host].get(n, "<missing>") for n in variables} for host, variables in effective.items()}
+    diffs = differences(seen, effective)
     assert not diffs, f"{what}: what the play saw:\n" + "\n".join(diffs)
     # ... and that text is the payload as the tag or state writer wrote it.
     for host, tags in expected.tags.items():
-        assert not same(played.vars[host]["ec2_tags"], without_markers(tags), host), f"{what}: {host}"
+        assert not differences(played.vars[host]["ec2_tags"], without_markers(tags), host), what
     for (host, *path), text in expected.literal.items():
         for h in sorted(expected.hosts) if host == "all" else [host]:
             value = played.vars[h]
             for step in path:
                 value = value[step]
-            assert not same(value, text, h), (what, h, path)
+            assert not differences(value, text, h), (what, h, path)
     for name, value in expected.all_vars.items():
-        assert not [d for h, v in played.vars.items() for d in same(v[name], value, h)], f"{what}: {name}"
+        assert not [d for h, v in played.vars.items() for d in differences(v[name], value, h)], f"{what}: {name}"
     assert marker_keys(played.vars) == [], f"{what}: {marker_keys(played.vars)}"
     assert not any(set(v) & set(expected.absent_vars) for v in effective.values()), what
     for host, variables in played.vars.items():
@@ -131,11 +117,6 @@ def check_accepted(
             assert variables["ansible_ssh_common_args"] == jump, f"{what}: {host}"
         else:
             assert "ansible_ssh_common_args" not in variables, f"{what}: {host}"
-    if typed:
-        pytest.xfail(
-            f"{what}: known defect (reported): `--export yaml` writes strings as !unsafe '...', which ansible-core >= 2.19 "
-            f"resolves as if unquoted (a number, boolean or null); everything else held. {len(typed)} values, e.g. {typed[0]}"
-        )
 
 
 # --------------------------------------------------------------------------- Terraform
@@ -192,21 +173,18 @@ def test_terraform_estate_stays_data(trust_core, tf_estate, path, tmp_path):
     names = {host: sorted(variables) for host, variables in effective_vars(doc).items()}
     played = play(inst, tmp_path, inventory, env, names, cwd=canary.dir)
     what = f"core {inst.core}, {path}"
-    yaml_typing = path == "snapshot" and inst.core not in ("2.16", "2.17")
     if path == "snapshot":
         assert_no_canary(canary, what)
-        # `ansible-inventory` shows every string variable of the snapshot as untrusted text.
+        # `ansible-inventory` shows every string that could be a template as untrusted text, and
+        # every value as palin printed it (a string that looks like a number stays a string).
         listed = inst.run(["ansible-inventory", "-i", str(inventory[0]), "--list"], tmp_path, env=env)
         assert listed.returncode == 0, listed.stderr
         hostvars = json.loads(listed.stdout)["_meta"]["hostvars"]
         for host, variables in hostvars.items():
-            assert plain_strings_wrapped(variables, host) == [], f"{what}: the snapshot's {host} has trusted strings"
-        read_back, printed = {h: unwrap(v) for h, v in hostvars.items()}, effective_vars(doc)
-        diffs = differences(read_back, printed)
-        if diffs and yaml_typing and not differences(read_back, yaml_typed(printed)):
-            diffs = []  # the known defect check_accepted reports
+            assert trusted_templates(variables, host) == [], f"{what}: the snapshot's {host} has trusted templates"
+        diffs = differences({h: unwrap(v) for h, v in hostvars.items()}, effective_vars(doc))
         assert not diffs, f"{what}: the snapshot read back by `ansible-inventory --list`:\n" + "\n".join(diffs)
-    check_accepted(played, expected, doc, canary, f"-o ProxyJump={JUMP_USER}@{BASTION_IP}", what, yaml_typing)
+    check_accepted(played, expected, doc, canary, f"-o ProxyJump={JUMP_USER}@{BASTION_IP}", what)
 
 
 # --------------------------------------------------------------------------- moto

@@ -14,7 +14,10 @@ estate:
   bastion's address, two bastions, a reserved group name, an instance id or endpoint name that
   cannot be a host name) exits 1 with exactly one stderr line that names what is wrong and quotes
   no value, and prints nothing on stdout;
-* `--export yaml` writes every string value `!unsafe`; `--export ini` refuses a template value.
+* `--export yaml` tags every string value that holds a `{` `!unsafe` and keeps every other one a
+  string as Ansible's YAML 1.1 reads it (`'16.3'`, `'yes'`, `'1_000'`: ansible-core >= 2.19
+  resolves `!unsafe '16.3'` to a float); `--export ini` refuses a template value and keeps
+  newlines, quotes and INI syntax inside one value.
 
 What Ansible makes of all this, on every supported ansible-core, is test_ansible_paths.py's.
 """
@@ -37,6 +40,7 @@ from moto_server import MOTO_CREDENTIALS, MotoServer  # noqa: E402 (the paths ab
 from trust_estates import (  # noqa: E402
     BASTION_IP,
     JUMP_USER,
+    LOOKS_TYPED,
     MARKERS,
     PAYLOAD_FRAGMENTS,
     TF_CONFIG,
@@ -49,7 +53,15 @@ from trust_estates import (  # noqa: E402
     without_markers,
     write_json,
 )
-from trust_support import GROUP_NAME, LOCAL_NAMES, any_wrapper, marker_keys, plain_strings_wrapped, unwrap  # noqa: E402
+from trust_support import (  # noqa: E402
+    GROUP_NAME,
+    LOCAL_NAMES,
+    any_wrapper,
+    differences,
+    marker_keys,
+    plain_strings_wrapped,
+    unwrap,
+)
 
 REPO = HERE.parents[1]
 REPO_VENV = Path(os.environ.get("PALIN_VENV") or REPO / ".venv")
@@ -235,6 +247,12 @@ def test_two_bastions_are_accepted_once_one_is_pinned(tmp_path, palin_bin):
     hostvars = binary.doc("--plain", "--list", config=pinned)["_meta"]["hostvars"]
     assert hostvars["web-1"]["ansible_ssh_common_args"] == "-o ProxyJump=203.0.113.11"
     assert "ansible_ssh_common_args" not in hostvars["0-anything"]
+    # A Name tag equal to the pinned id does not take the pin: the instance with that id does.
+    state["resources"][0]["instances"][0]["attributes"]["tags_all"]["Name"] = second
+    write_json(tmp_path / "impostor.tfstate", state)
+    impostor = write_config(tmp_path / "impostor.yml", "impostor.tfstate", f"connection:\n  bastion: {{host: {second}}}\n")
+    hostvars = binary.doc("--plain", "--list", config=impostor)["_meta"]["hostvars"]
+    assert hostvars["web-1"]["ansible_ssh_common_args"] == "-o ProxyJump=203.0.113.11"
     off = tmp_path / "off.yml"
     off.write_text(states + "connection:\n  bastion: false\n")
     hostvars = binary.doc("--plain", "--list", config=off)["_meta"]["hostvars"]
@@ -266,12 +284,21 @@ def strip_unsafe(value):
     return str(value) if isinstance(value, Unsafe) else value
 
 
-def untagged_strings(value, where: str) -> list[str]:
+def strings(value, where: str):
+    """(path, string) of every string in `value`."""
     if isinstance(value, dict):
-        return [w for k, v in value.items() for w in untagged_strings(v, f"{where}.{k}")]
+        return [w for k, v in value.items() for w in strings(v, f"{where}.{k}")]
     if isinstance(value, list):
-        return [w for n, v in enumerate(value) for w in untagged_strings(v, f"{where}[{n}]")]
-    return [where] if isinstance(value, str) and not isinstance(value, Unsafe) else []
+        return [w for n, v in enumerate(value) for w in strings(v, f"{where}[{n}]")]
+    return [(where, value)] if isinstance(value, str) else []
+
+
+def untagged_templates(value, where: str) -> list[str]:
+    return [w for w, v in strings(value, where) if "{" in v and not isinstance(v, Unsafe)]
+
+
+def tagged_plain_strings(value, where: str) -> list[str]:
+    return [w for w, v in strings(value, where) if "{" not in v and isinstance(v, Unsafe)]
 
 
 def snapshot_vars(snapshot: dict) -> tuple[dict, dict]:
@@ -292,18 +319,25 @@ def snapshot_vars(snapshot: dict) -> tuple[dict, dict]:
     return hosts, groups
 
 
-def test_export_yaml_writes_every_string_unsafe(tf):
+def test_export_yaml_tags_every_string_that_could_be_a_template_unsafe(tf):
+    """Every string with a `{` (any template needs one) is `!unsafe`; every other string is a
+    plain quoted string, so the snapshot keeps its type (ansible-core >= 2.19 resolves an
+    `!unsafe '16.3'` to a float), and the snapshot holds what --plain prints."""
     binary, config, _canary, expected = tf
-    snapshot = yaml.load(binary.ok("--export", "yaml", config=config), Loader=UnsafeLoader)
+    text = binary.ok("--export", "yaml", config=config)
+    snapshot = yaml.load(text, Loader=UnsafeLoader)
     hosts, groups = snapshot_vars(snapshot)
     assert set(hosts) == set(expected.hosts)
-    for host, variables in hosts.items():
-        assert untagged_strings(variables, host) == [], host
-    for group, variables in groups.items():
-        assert untagged_strings(variables, group) == [], group
+    for owner, variables in [*hosts.items(), *groups.items()]:
+        assert untagged_templates(variables, owner) == [], owner
+        assert tagged_plain_strings(variables, owner) == [], owner
     plain = binary.doc("--plain", "--list", config=config)
-    assert {h: strip_unsafe(v) for h, v in hosts.items()} == plain["_meta"]["hostvars"]
-    assert strip_unsafe(groups["all"]) == plain["all"]["vars"]
+    # PyYAML reads YAML 1.1, as Ansible does (`yes` is a boolean, `1_000` a number).
+    diffs = differences({"hosts": {h: strip_unsafe(v) for h, v in hosts.items()}, "all": strip_unsafe(groups["all"])},
+                        {"hosts": plain["_meta"]["hostvars"], "all": plain["all"]["vars"]})
+    assert not diffs, "the YAML snapshot, read as Ansible reads it, differs from --plain:\n" + "\n".join(diffs)
+    assert {k: hosts["worker-1"]["ec2_tags"][k] for k in LOOKS_TYPED} == LOOKS_TYPED
+    assert isinstance(hosts["web-1"]["ec2_tags"]["Note"], Unsafe)
 
 
 def test_export_ini_refuses_a_template_value(tf, tmp_path, palin_bin):

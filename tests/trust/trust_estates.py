@@ -75,9 +75,9 @@ PAYLOAD_FRAGMENTS = ("touch", "lookup", "ProxyCommand", "|>", "refused-", "198.5
 MARKERS = ("__ansible_unsafe", "__ansible_vault", "__ansible_type")
 
 
-# Tag values that are strings but that YAML, unquoted, reads as a number, a boolean or null: a
-# snapshot must keep them strings.
-LOOKS_TYPED = {"Version": "16.3", "Count": "0x10", "Flag": "yes", "Nothing": "null", "Big": "1_000"}
+# Tag values that are strings but that YAML 1.1 (Ansible's), unquoted or under `!unsafe`, reads
+# as a number, a boolean or null: a snapshot must keep them strings.
+LOOKS_TYPED = {"Version": "16.3", "Count": "0x10", "Flag": "yes", "Switch": "on", "Nothing": "null", "Big": "1_000", "Minutes": "1:20"}
 
 
 def instance_id(seed: str) -> str:
@@ -345,6 +345,12 @@ def refused_states(c: Canary) -> dict[str, tuple[dict, str, tuple[str, ...]]]:
         tf_state([bastion, web]),
         "compose:\n  ansible_ssh_common_args: \"'-o ProxyJump=' ~ ec2_tags.Jump\"\n",
         (web.id, "ansible_ssh_common_args"),
+    )
+    bastion, web = base(web={"tags": {"Name": "web-1", "Role": "web", "Jump": c.shell("198.51.100.7", "tf-refused-extra-jump")}})
+    out["compose_extra_args_quoted_proxyjump"] = (
+        tf_state([bastion, web]),
+        "compose:\n  ansible_ssh_extra_args: \"'-o \\\"ProxyJump ' ~ ec2_tags.Jump ~ '\\\"'\"\n",
+        (web.id, "ansible_ssh_extra_args"),
     )
     bastion, web = base(bastion={"tags": {"Name": "bastion", "Role": "bastion", "User": c.shell_user("admin", "tf-refused-jump-user")}})
     out["bastion_user_shell"] = (

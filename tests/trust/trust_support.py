@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -97,6 +96,18 @@ def plain_strings_wrapped(value, where: str) -> list[str]:
     return [where] if isinstance(value, str) else []
 
 
+def trusted_templates(value, where: str) -> list[str]:
+    """Where `value` holds a string with a `{` (what a template needs) that is not wrapped as
+    {"__ansible_unsafe": text}."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"} and isinstance(value["__ansible_unsafe"], str):
+            return []
+        return [w for k, v in value.items() for w in trusted_templates(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [w for n, v in enumerate(value) for w in trusted_templates(v, f"{where}[{n}]")]
+    return [where] if isinstance(value, str) and "{" in value else []
+
+
 def marker_keys(value, where: str = "") -> list[str]:
     """Paths of object keys that start with `__ansible_` (other than an unsafe wrapper's)."""
     if isinstance(value, dict):
@@ -120,23 +131,6 @@ def differences(seen, printed, where: str = "") -> list[str]:
     if seen == printed and type(seen) is type(printed):
         return []
     return [f"{where}: {seen!r} ({type(seen).__name__}) where palin printed {printed!r} ({type(printed).__name__})"]
-
-
-_RESOLVER = yaml.resolver.Resolver()
-
-
-def yaml_typed(value):
-    """`value` as ansible-core >= 2.19 reads it back from a YAML inventory that writes every
-    string `!unsafe '...'`: its `!unsafe` constructor resolves the scalar as if it were unquoted
-    (`_resolve_and_construct_object`), so a string YAML 1.1 reads as a number, a boolean or null
-    becomes one."""
-    if isinstance(value, dict):
-        return {k: yaml_typed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [yaml_typed(v) for v in value]
-    if isinstance(value, str) and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
-        return yaml.safe_load(value)
-    return value
 
 
 def any_wrapper(value) -> bool:
