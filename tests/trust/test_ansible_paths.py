@@ -260,6 +260,8 @@ def test_refused_estate_runs_nothing(trust_core, path, case, tmp_path):
     assert played.proc.returncode != 0, f"{what}\n{played.describe()}"
     assert_no_canary(canary, what)
     assert "TASK [ping]" not in played.proc.stdout, f"{what}\n{played.describe()}"
-    output = played.proc.stdout + played.proc.stderr
-    assert "palin-inventory: " in output and all(n in output for n in names), f"{what}: palin's reason missing\n{played.describe()}"
+    # ansible-core 2.16/2.17 wrap warnings at 79 columns, also inside a word after a hyphen.
+    output = "".join((played.proc.stdout + played.proc.stderr).split())
+    for needle in ("palin-inventory:", *names):
+        assert needle in output, f"{what}: palin's reason ({needle}) missing\n{played.describe()}"
     assert str(canary.dir) not in output, f"{what}: a payload is quoted\n{played.describe()}"
