@@ -117,9 +117,7 @@ pub fn run(cli: &Cli, ctx: &config::Context<'_>, pretty: bool) -> Result<Output>
         Action::Host(name) => json(&render::host(&inv, &name, strings), pretty),
         Action::Graph => render::graph(&inv),
         Action::Export(ExportFormat::Ini) => render::ini(&inv)?,
-        Action::Export(ExportFormat::Yaml) => {
-            render::yaml(&inv).map_err(|e| Error::Inventory(format!("cannot write YAML: {e}")))?
-        }
+        Action::Export(ExportFormat::Yaml) => render::yaml(&inv),
     };
     if let Some(pending) = pending {
         pending.write(&text)?;

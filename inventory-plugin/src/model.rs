@@ -95,10 +95,10 @@ impl RawJson {
                     escaped = true;
                 } else if c == '"' {
                     in_string = false;
-                    if std::mem::take(&mut expect_key) {
-                        if let Some(Some(keys)) = open.last_mut() {
-                            repeated |= !keys.insert(out[start..].to_owned());
-                        }
+                    if let (true, Some(Some(keys))) =
+                        (std::mem::take(&mut expect_key), open.last_mut())
+                    {
+                        repeated |= !keys.insert(out[start..].to_owned());
                     }
                 }
             } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {

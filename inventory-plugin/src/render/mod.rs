@@ -15,6 +15,9 @@ use crate::inventory::Inventory;
 use crate::json_text;
 use crate::marks::{self, Strings};
 
+mod yaml;
+pub use yaml::yaml;
+
 /// The `--list` document: every group as `{hosts, children, vars}` (empty keys left out, never an
 /// empty dict, which Ansible would read as a host) and all host variables under `_meta.hostvars`.
 /// It borrows the inventory and serialises straight from it.
@@ -229,7 +232,7 @@ pub fn ini(inv: &Inventory) -> Result<String, Error> {
         let vars = marks::vars(vars, Strings::Plain);
         match vars.iter().find(|(_, v)| holds_template(v)) {
             Some((k, _)) => Err(Error::Inventory(format!(
-                "--export ini: {owner} variable {k} holds a Jinja marker ({{{{, {{% or {{#), which an INI inventory would run as a template; use --export yaml, which marks every value !unsafe"
+                "--export ini: {owner} variable {k} holds a Jinja marker ({{{{, {{% or {{#), which an INI inventory would run as a template; use --export yaml, which marks such values !unsafe"
             ))),
             None => Ok(vars),
         }
@@ -279,102 +282,6 @@ fn holds_template(v: &Value) -> bool {
         Value::Array(items) => items.iter().any(holds_template),
         Value::Object(map) => map.values().any(holds_template),
         _ => false,
-    }
-}
-
-/// A static YAML inventory (the layout of Ansible's `yaml` inventory plugin). Every string of a
-/// variable's value that could be a template (it holds a `{`) is tagged `!unsafe`, which Ansible
-/// reads as data on every release, and marker keys are dropped ([`marks`]). Other strings stay
-/// plain: ansible-core 2.19+ resolves the type of an `!unsafe` scalar even when it is quoted, so
-/// `!unsafe '16.3'` would come back as a float, and a string without `{` is never rendered.
-pub fn yaml(inv: &Inventory) -> Result<String, serde_yaml_ng::Error> {
-    use serde_yaml_ng::{Mapping, Value as Yaml};
-    fn key(k: &str) -> Yaml {
-        Yaml::String(k.to_owned())
-    }
-    fn vars(map: Map<String, Value>) -> Yaml {
-        Yaml::Mapping(
-            marks::vars(map, Strings::Plain)
-                .into_iter()
-                .map(|(k, v)| (Yaml::String(k), unsafe_yaml(v)))
-                .collect(),
-        )
-    }
-    fn group_value(inv: &Inventory, name: &str, seen: &mut BTreeSet<String>) -> Yaml {
-        let mut g = Mapping::new();
-        // Keys in the order serde_json's maps kept them before: children, hosts, vars.
-        if let Some(group) = inv.groups.get(name) {
-            if !group.children.is_empty() && seen.insert(name.to_owned()) {
-                let children = group
-                    .children
-                    .iter()
-                    .map(|c| (key(c), group_value(inv, c, seen)))
-                    .collect();
-                g.insert(key("children"), Yaml::Mapping(children));
-                seen.remove(name);
-            }
-            if !group.hosts.is_empty() {
-                let hosts = group.hosts.iter().map(|h| (key(h), Yaml::Null)).collect();
-                g.insert(key("hosts"), Yaml::Mapping(hosts));
-            }
-            if !group.vars.is_empty() {
-                g.insert(key("vars"), vars(group.vars.clone()));
-            }
-        }
-        if g.is_empty() {
-            Yaml::Null
-        } else {
-            Yaml::Mapping(g)
-        }
-    }
-    let mut all = Mapping::new();
-    let mut seen = BTreeSet::new();
-    let children: Mapping = inv
-        .top_groups()
-        .into_iter()
-        .map(|g| (key(g), group_value(inv, g, &mut seen)))
-        .collect();
-    if !children.is_empty() {
-        all.insert(key("children"), Yaml::Mapping(children));
-    }
-    if !inv.hostvars.is_empty() {
-        let hosts = inv
-            .hostvars
-            .iter()
-            .map(|(h, v)| (key(h), vars(v.to_map())))
-            .collect();
-        all.insert(key("hosts"), Yaml::Mapping(hosts));
-    }
-    if inv.has_all_vars() {
-        all.insert(key("vars"), vars(inv.all_vars_tree()));
-    }
-    let mut doc = Mapping::new();
-    doc.insert(key("all"), Yaml::Mapping(all));
-    let mut text = String::from("# Static snapshot written by palin-inventory --export yaml\n");
-    text.push_str(&serde_yaml_ng::to_string(&Yaml::Mapping(doc))?);
-    Ok(text)
-}
-
-/// A variable's value in YAML, every string that holds a `{` tagged `!unsafe` (marker keys
-/// already dropped).
-fn unsafe_yaml(v: Value) -> serde_yaml_ng::Value {
-    use serde_yaml_ng::Value as Yaml;
-    use serde_yaml_ng::value::{Tag, TaggedValue};
-    match v {
-        Value::String(s) if !s.contains('{') => Yaml::String(s),
-        Value::String(s) => Yaml::Tagged(Box::new(TaggedValue {
-            tag: Tag::new("unsafe"),
-            value: Yaml::String(s),
-        })),
-        Value::Array(items) => Yaml::Sequence(items.into_iter().map(unsafe_yaml).collect()),
-        Value::Object(map) => Yaml::Mapping(
-            map.into_iter()
-                .map(|(k, v)| (Yaml::String(k), unsafe_yaml(v)))
-                .collect(),
-        ),
-        Value::Null => Yaml::Null,
-        Value::Bool(b) => Yaml::Bool(b),
-        Value::Number(n) => serde_yaml_ng::to_value(n).unwrap_or(Yaml::Null),
     }
 }
 
@@ -552,10 +459,10 @@ mod tests {
             "payload".into(),
             json!({"__ansible_type": 1, "t": "{{ lookup('pipe', 'id') }}"}),
         );
-        let text = yaml(&inv).expect("writes YAML");
+        let text = yaml(&inv);
         assert!(
-            text.contains("t: !unsafe '{{ lookup(''pipe'', ''id'') }}'")
-                && text.contains("ansible_host: 10.0.0.1")
+            text.contains(r#""payload": {"t": !unsafe "{{ lookup('pipe', 'id') }}"}"#)
+                && text.contains(r#""ansible_host": "10.0.0.1""#)
                 && !text.contains("__ansible"),
             "{text}"
         );
@@ -564,7 +471,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "--export ini: group all variable payload holds a Jinja marker ({{, {% or {#), which an INI inventory would run as a template; use --export yaml, which marks every value !unsafe"
+            "--export ini: group all variable payload holds a Jinja marker ({{, {% or {#), which an INI inventory would run as a template; use --export yaml, which marks such values !unsafe"
         );
     }
 
