@@ -138,6 +138,136 @@ def tfstate_seeds() -> None:
     write("tfstate", "version-string.tfstate", compact({"version": f"{VALUE}", "resources": []}))
 
 
+# ------------------------------------------------------------------------ trust payloads (issue 20)
+# Inputs that carry what a tag writer or a state writer would try: templates, the controller's
+# names, ssh options, Ansible's marker keys, reserved group names. They are seeds, and also
+# written to regressions/<target>/trust-* (committed), so the replay tests always hold palin to
+# the trust rules on them (see src/trust.rs).
+PIPE = "{{ lookup('pipe', 'touch /tmp/palin-canary') }}"
+
+
+def instance(iid: str, name, private_ip="10.0.1.10", public_ip="", public_dns="", **tags) -> dict:
+    t = {"Role": "web", **tags}
+    if name is not None:
+        t["Name"] = name
+    return {"index_key": iid, "schema_version": 1, "attributes": {
+        "id": iid, "ami": "ami-0123456789abcdef0", "availability_zone": "eu-west-1a",
+        "instance_type": "t3.micro", "instance_state": "running", "private_ip": private_ip,
+        "private_dns": "", "public_ip": public_ip, "public_dns": public_dns, "subnet_id": "subnet-0a",
+        "vpc_security_group_ids": ["sg-0web"], "tags": t, "tags_all": t}}
+
+
+def state_of(*instances, outputs=None) -> dict:
+    return {"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "palin-fuzz",
+            "outputs": outputs or {},
+            "resources": [{"mode": "managed", "type": "aws_instance", "name": "web",
+                           "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                           "instances": list(instances)}]}
+
+
+def compose(var: str, expr: str) -> str:
+    """A config with one compose entry (the expression as a JSON string, which YAML reads)."""
+    return f"compose:\n  {var}: {json.dumps(expr)}\n"
+
+
+def trust_inputs() -> dict[str, dict[str, str | bytes]]:
+    """target -> {name: input}."""
+    bastion = lambda addr, **tags: instance("i-00000000000bastion", "bastion", "10.0.0.5", addr,  # noqa: E731
+                                            Role="bastion", **tags)
+    states = {
+        # Host names: the controller's names, templates, options, markers fall back to the id.
+        "name-localhost": state_of(instance("i-0000000000000001", "localhost"),
+                                   instance("i-0000000000000002", "LOCALHOST"),
+                                   instance("i-0000000000000003", "127.0.0.1"),
+                                   instance("i-0000000000000004", "::1")),
+        "name-template": state_of(instance("i-0000000000000001", PIPE),
+                                  instance("i-0000000000000002", "web-{% raw %}"),
+                                  instance("i-0000000000000003", "web-{# c #}")),
+        "name-option-marker": state_of(instance("i-0000000000000001", "-oProxyCommand=sh"),
+                                       instance("i-0000000000000002", "__ansible_unsafe")),
+        "instance-id-localhost": state_of(instance("localhost", None)),
+        "instance-id-template": state_of(instance("i-{{x}}", None)),
+        # Variables: every string wrapped, marker keys dropped at any depth.
+        "tag-values-templates": state_of(instance("i-0000000000000001", "web-0", Note=PIPE,
+                                                  Env="{% for x in range(3) %}x{% endfor %}",
+                                                  Owner="{# c #}{{ 7 * 7 }}")),
+        "tag-marker-keys": state_of(instance("i-0000000000000001", "web-0", __ansible_unsafe=PIPE,
+                                             __ansible_type="Vault", __ansible_vault="x",
+                                             __ansible_future="y")),
+        "output-templates-markers": state_of(instance("i-0000000000000001", "web-0"), outputs={
+            "app_url": {"value": PIPE, "type": "string"},
+            "nested": {"value": {"a": [PIPE, 1, True, None], "__ansible_unsafe": "x",
+                                 "b": {"__ansible_vault": "y", "c": "{{ z }}"}}, "type": "dynamic"},
+            "__ansible_type": {"value": "x", "type": "string"}}),
+        # Connection values: refused, naming the instance and the field, never the value.
+        "bastion-address-pipe": state_of(instance("i-0000000000000001", "web-0"),
+                                         bastion("198.51.100.7|sh -c PALIN-FUZZ-VALUE")),
+        "bastion-address-option": state_of(instance("i-0000000000000001", "web-0"),
+                                           bastion("-oProxyCommand=PALIN-FUZZ-VALUE")),
+        "bastion-two": state_of(instance("i-0000000000000001", "web-0"), bastion("198.51.100.7"),
+                                instance("i-0-anything", "0-anything", "10.0.0.6", "198.51.100.66",
+                                         Role="bastion")),
+        "ansible-host-option": state_of(instance("i-0000000000000001", "web-0",
+                                                 private_ip="-oProxyCommand=PALIN-FUZZ-VALUE")),
+        "ansible-host-space": state_of(instance("i-0000000000000001", "web-0",
+                                                private_ip="10.0.0.1 PALIN-FUZZ-VALUE")),
+        # A state writer's outputs become variables of `all`: connection variables too.
+        "output-connection-vars": state_of(instance("i-0000000000000001", "web-0"), outputs={
+            "ansible_host": {"value": "-oProxyCommand=PALIN-FUZZ-VALUE", "type": "string"},
+            "ansible_user": {"value": "root;PALIN-FUZZ-VALUE", "type": "string"},
+            "ansible_ssh_common_args": {"value": "-o ProxyJump=198.51.100.7|PALIN-FUZZ-VALUE",
+                                        "type": "string"}}),
+    }
+    out: dict[str, dict[str, str | bytes]] = {"tfstate": {f"trust-{k}.tfstate": compact(v) for k, v in states.items()}}
+    keyed = "keyed_groups:\n  - key: \"{key}\"\n    prefix: ''\nleading_separator: false\n"
+    configs = {
+        "keyed-all": keyed.format(key="'all'"),
+        "keyed-ungrouped": keyed.format(key="'ungrouped'"),
+        "keyed-meta": keyed.format(key="'_meta'"),
+        "keyed-marker": keyed.format(key="'__ansible_unsafe'"),
+        "groups-reserved": "groups:\n  all: 'true'\n  ungrouped: 'true'\n",
+        "groups-meta": "groups:\n  _meta: 'true'\n",
+        "compose-host-option": "compose:\n  ansible_host: \"'-oProxyCommand=' ~ ec2_tags.Note\"\n",
+        "compose-user": "compose:\n  ansible_user: \"'root;' ~ ec2_tags.Note\"\n",
+        "compose-proxyjump": "compose:\n  ansible_ssh_common_args: \"'-o ProxyJump=x|' ~ ec2_tags.Note\"\n",
+        # The other spellings ssh reads (shell quoting, a space for '=', -J) and the other ssh
+        # argument variables of Ansible's ssh plugin.
+        "compose-proxyjump-quoted": compose("ansible_ssh_common_args", "\"-o 'ProxyJump x|\" ~ ec2_tags.Note ~ \"'\""),
+        "compose-proxyjump-escaped": compose("ansible_ssh_common_args", "'-o\\\\ ProxyJump=x\\\\|' ~ ec2_tags.Note"),
+        "compose-extra-args-j": compose("ansible_ssh_extra_args", "'-J -oProxyCommand=' ~ ec2_tags.Note"),
+        "compose-ssh-args": compose("ansible_ssh_args", "'-o ProxyJump=x|' ~ ec2_tags.Note"),
+        "compose-scp-extra-args": compose("ansible_scp_extra_args", "'-o ProxyJump=x|' ~ ec2_tags.Note"),
+        "compose-sftp-extra-args": compose("ansible_sftp_extra_args", "'-oProxyJump=x|' ~ ec2_tags.Note"),
+        "compose-markers": "compose:\n  x: \"{'__ansible_unsafe': ec2_tags.Note, 'y': {'__ansible_vault': 1}}\"\n"
+                           "  __ansible_type: \"'x'\"\n  t: \"'{' ~ '{ 7 * 7 }' ~ '}'\"\n",
+        "user-option": "ansible_user: {all: -oProxyCommand}\n",
+        "bastion-two-matches": "connection: {bastion: {tag: Role=web}}\n",
+        "bastion-user-option": "connection: {bastion: {tag: Role=bastion, user: '-oProxyCommand=x'}}\n",
+        "bastion-by-id": "connection: {bastion: {host: i-00000000000bastion}}\n",
+        "hostnames-fallback": "hostnames: [tag:Note, tag:Role, instance-id]\n",
+    }
+    out["palin_yml"] = {f"trust-{k}.yml": v for k, v in configs.items()}
+    out["aws_ec2_yml"] = {f"trust-{k}.yml": "plugin: amazon.aws.aws_ec2\nregions: [eu-west-1]\n" + v
+                          for k, v in configs.items() if not k.startswith(("user-", "bastion-"))}
+    exprs = {
+        "keyed-all": (0x82 | 8, "'all'"), "keyed-ungrouped": (0x82 | 8, "'ungrouped'"),
+        "keyed-meta": (0x82 | 8, "'_meta'"), "keyed-marker": (0x82 | 8, "'__ansible_' ~ ec2_tags.Role"),
+        "compose-marker-keys": (0, "{'__ansible_unsafe': 'x', 'a': [{'__ansible_vault': 1}]}"),
+        "compose-template-text": (0, "'{' ~ '{ lookup(\"pipe\", \"id\") }' ~ '}' ~ ' {' ~ '% x %} {' ~ '# c #}'"),
+    }
+    out["expression"] = {f"trust-{k}": bytes([f]) + e.encode() for k, (f, e) in exprs.items()}
+    return out
+
+
+def trust_seeds() -> None:
+    for target, inputs in trust_inputs().items():
+        reg = Path(__file__).resolve().parent / "regressions" / target
+        reg.mkdir(parents=True, exist_ok=True)
+        for name, data in inputs.items():
+            write(target, name, data)
+            (reg / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
 def yaml_blocks(path: Path) -> list[str]:
     return re.findall(r"```ya?ml\n(.*?)```", path.read_text(), re.S)
 
@@ -266,6 +396,7 @@ def main() -> None:
     config_seeds()
     expression_seeds()
     module_seeds()
+    trust_seeds()
     for d in sorted(OUT.iterdir()):
         files = list(d.iterdir())
         print(f"{d.name}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

@@ -6,7 +6,10 @@
 //! The contract: either an inventory (one JSON object with `_meta.hostvars`, valid group names,
 //! every grouped host in hostvars, every child a group, `--host` equal to its hostvars) or an
 //! error of one line; no error quotes a marked value of the input, and no output holds a value
-//! that the input keeps in a secret place (see [`secret_places`]).
+//! that the input keeps in a secret place (see [`secret_places`]). The inventory also keeps the
+//! trust boundary of issue 20 ([`trust`]): every variable string wrapped as unsafe in `--list`
+//! and `--host`, no marker keys, no reserved or template host and group names, valid connection
+//! values; `--plain` is the same document unwrapped.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -15,6 +18,7 @@ use std::sync::OnceLock;
 
 use palin_inventory::config::{self, Config, Context, HostAttr, Overrides};
 use palin_inventory::inventory::{self, Inventory};
+use palin_inventory::marks::Strings as Render;
 use palin_inventory::model::Model;
 use palin_inventory::render;
 use palin_inventory::sources::terraform::{extract, state};
@@ -22,6 +26,8 @@ use serde_json::Value;
 
 #[path = "common.rs"]
 pub mod common;
+#[path = "trust.rs"]
+pub mod trust;
 
 use common::{
     Checked, MARKER, SECRET, check_list, key_contains, leaves, no_echo, one_line_error, violation,
@@ -120,24 +126,49 @@ fn with_context<T>(f: impl FnOnce(&Context<'_>) -> T) -> T {
 
 // ---------------------------------------------------------------------------------- the outputs
 
-/// Check what a successful run prints: the `--list` text, and `--host` of every host (equal to
-/// its hostvars) and `--graph` of the same inventory; `secret_free` says that no output may hold
-/// [`SECRET`].
+/// Check what a successful run prints: the (wrapped) `--list` text, `--list --plain` (the same
+/// document unwrapped), `--host` of every host (equal to its hostvars, wrapped and plain) and
+/// `--graph` of the same inventory, all held to the [`trust`] rules; `secret_free` says that no
+/// output may hold [`SECRET`].
 pub fn check_inventory(list_text: &str, inv: &Inventory, secret_free: bool) -> Checked {
-    let doc = check_list(list_text)?;
     let leak = |what: &str| {
         violation(
             "secret-leak",
             format!("{what} holds a secret of the input (marker {SECRET})"),
         )
     };
+    trust::parse_unique(list_text)?;
+    let doc = check_list(list_text)?;
     if secret_free && list_text.contains(SECRET) {
         return Err(leak("--list"));
     }
+    trust::check_list_trust(&doc, trust::Strings::Wrapped)?;
+    let plain_text = render::list_json(inv, Render::Plain);
+    trust::parse_unique(&plain_text)?;
+    let plain = check_list(&plain_text)?;
+    if secret_free && plain_text.contains(SECRET) {
+        return Err(leak("--list --plain"));
+    }
+    trust::check_list_trust(&plain, trust::Strings::Plain)?;
+    if !same_json(&trust::unwrap(&doc), &plain) {
+        return Err(violation(
+            "plain-differs",
+            "--list --plain is not --list with its unsafe wrappers unwrapped",
+        ));
+    }
     let hostvars = &doc["_meta"]["hostvars"];
     for host in inv.hostvars.keys() {
-        let one = render::host(inv, host);
+        let one = render::host(inv, host, Render::Unsafe);
         let listed = hostvars.get(host).unwrap_or(&Value::Null);
+        let plain_one = render::host(inv, host, Render::Plain);
+        if !same_json(&plain_one, &plain["_meta"]["hostvars"][host]) {
+            return Err(violation(
+                "host-differs",
+                format!(
+                    "--host {host:?} --plain differs from its _meta.hostvars in --list --plain"
+                ),
+            ));
+        }
         if !same_json(&one, listed) {
             let differ: Vec<String> = one
                 .as_object()
@@ -582,7 +613,7 @@ fn build_and_check(
     };
     match inventory::build(model, config) {
         Err(e) => check_error(&e.to_string(), may_name),
-        Ok(inv) => check_inventory(&render::list_json(&inv), &inv, secret_free),
+        Ok(inv) => check_inventory(&render::list_json(&inv, Render::Unsafe), &inv, secret_free),
     }
 }
 
