@@ -44,22 +44,6 @@ pub fn violation(rule: &'static str, detail: impl Into<String>) -> Violation {
 /// with its fix; the replay test then enforces it.
 pub const KNOWN_OPEN: &[(&str, &str, &str)] = &[
     // (rule, pattern in the detail, the defect).
-    (
-        "bad-connection",
-        ".ansible_ssh_args has a ProxyJump",
-        "#4: inventory/trust.rs checks the ProxyJumps of ansible_ssh_common_args and \
-         ansible_ssh_extra_args only; ansible_ssh_args (regressions/palin_yml/trust-compose-ssh-args.yml)",
-    ),
-    (
-        "bad-connection",
-        ".ansible_scp_extra_args has a ProxyJump",
-        "#4: nor ansible_scp_extra_args (trust-compose-scp-extra-args.yml)",
-    ),
-    (
-        "bad-connection",
-        ".ansible_sftp_extra_args has a ProxyJump",
-        "#4: nor ansible_sftp_extra_args (trust-compose-sftp-extra-args.yml)",
-    ),
 ];
 
 /// Run `f`, turning a panic into a `panic` violation. Inside a fuzz target, libfuzzer-sys's panic

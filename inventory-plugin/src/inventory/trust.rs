@@ -206,11 +206,26 @@ pub(super) fn check(inv: &mut Inventory, instance_ids: &BTreeMap<String, String>
                 proxy_jumps,
                 "a ProxyJump that is not [user@]host[:port] with a plain user and an IP address or RFC 1123 host name",
             ),
+            (
+                "ansible_ssh_args",
+                proxy_jumps,
+                "a ProxyJump that is not [user@]host[:port] with a plain user and an IP address or RFC 1123 host name",
+            ),
+            (
+                "ansible_scp_extra_args",
+                proxy_jumps,
+                "a ProxyJump that is not [user@]host[:port] with a plain user and an IP address or RFC 1123 host name",
+            ),
+            (
+                "ansible_sftp_extra_args",
+                proxy_jumps,
+                "a ProxyJump that is not [user@]host[:port] with a plain user and an IP address or RFC 1123 host name",
+            ),
         ] {
             match vars.get(field).as_deref() {
                 None => {}
                 Some(Value::String(v)) if ok(v) => {}
-                Some(Value::String(_)) if field.starts_with("ansible_ssh_") => {
+                Some(Value::String(_)) if field.ends_with("_args") => {
                     return Err(Error::Inventory(format!(
                         "{}: {field} holds {what}; refusing the inventory rather than passing it to ssh",
                         who()
